@@ -1,0 +1,39 @@
+"""Name -> builder registry for pose networks, keyed by AlphaPose's MODEL.TYPE."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from torch import nn
+from yacs.config import CfgNode
+
+from ..errors import ConfigError
+
+PoseModelBuilder = Callable[[CfgNode], nn.Module]
+_BUILDERS: dict[str, PoseModelBuilder] = {}
+
+
+def register_pose_model(*model_types: str) -> Callable[[PoseModelBuilder], PoseModelBuilder]:
+    """Register a builder ``fn(cfg) -> nn.Module`` under one or more MODEL.TYPE names."""
+
+    def decorator(builder: PoseModelBuilder) -> PoseModelBuilder:
+        for model_type in model_types:
+            _BUILDERS[model_type] = builder
+        return builder
+
+    return decorator
+
+
+def registered_model_types() -> list[str]:
+    """The MODEL.TYPE values akit can build."""
+    return sorted(_BUILDERS)
+
+
+def build_pose_model(cfg: CfgNode) -> nn.Module:
+    """Build the (randomly initialised) pose network that ``cfg.MODEL.TYPE`` names."""
+    model_type = cfg.MODEL.TYPE
+    if model_type not in _BUILDERS:
+        raise ConfigError(
+            f"MODEL.TYPE {model_type!r} is not supported; choose one of {', '.join(registered_model_types())}"
+        )
+    return _BUILDERS[model_type](cfg)
