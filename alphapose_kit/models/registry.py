@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from torch import nn
@@ -11,6 +12,13 @@ from ..errors import ConfigError
 
 PoseModelBuilder = Callable[[CfgNode], nn.Module]
 _BUILDERS: dict[str, PoseModelBuilder] = {}
+_BUILTIN_MODULES = ("fastpose", "fastpose_duc", "simplepose", "hrnet")
+
+
+def _import_builtin_models() -> None:
+    """Import akit's model files so their builders register (deferred to keep imports light)."""
+    for module in _BUILTIN_MODULES:
+        importlib.import_module(f"{__package__}.{module}")
 
 
 def register_pose_model(*model_types: str) -> Callable[[PoseModelBuilder], PoseModelBuilder]:
@@ -26,11 +34,13 @@ def register_pose_model(*model_types: str) -> Callable[[PoseModelBuilder], PoseM
 
 def registered_model_types() -> list[str]:
     """The MODEL.TYPE values akit can build."""
+    _import_builtin_models()
     return sorted(_BUILDERS)
 
 
 def build_pose_model(cfg: CfgNode) -> nn.Module:
     """Build the (randomly initialised) pose network that ``cfg.MODEL.TYPE`` names."""
+    _import_builtin_models()
     model_type = cfg.MODEL.TYPE
     if model_type not in _BUILDERS:
         raise ConfigError(

@@ -1,0 +1,328 @@
+"""Configs: AlphaPose's YAML schema (DATASET, DATA_PRESET, MODEL, LOSS, DETECTOR, TRAIN) on yacs.
+
+Every key the original repository's configs use is declared here, so an AlphaPose YAML file loads unchanged;
+akit's own additions are marked. An unknown key is an error naming the key, the file and the closest valid key.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yacs.config import CfgNode
+
+from .errors import ConfigError
+
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+
+
+def _node(**entries: Any) -> CfgNode:
+    return CfgNode(entries)
+
+
+def _dataset_split() -> CfgNode:
+    return _node(
+        TYPE="Mscoco",
+        ROOT="",
+        IMG_PREFIX="",
+        ANN="",
+        DET_FILE="",
+        SET_LIST=None,
+        AUG=_node(FLIP=True, ROT_FACTOR=40, SCALE_FACTOR=0.3, NUM_JOINTS_HALF_BODY=8, PROB_HALF_BODY=-1.0),
+    )
+
+
+def _hrnet_stage(modules: int, channels: list[int]) -> CfgNode:
+    return _node(
+        NUM_MODULES=modules,
+        NUM_BRANCHES=len(channels),
+        NUM_BLOCKS=[4] * len(channels),
+        NUM_CHANNELS=channels,
+        BLOCK="BASIC",
+        FUSE_METHOD="SUM",
+        NUM_CONV=0,  # FastPose_DUC reads STAGEn.NUM_CONV from the same nodes
+    )
+
+
+def get_default_config() -> CfgNode:
+    """A fresh copy of the full schema with its defaults (FastPose SE-ResNet-50, COCO-17, 256x192)."""
+    train = _dataset_split()
+    train.ROOT, train.IMG_PREFIX = "./data/coco/", "train2017"
+    train.ANN = "annotations/person_keypoints_train2017.json"
+    val = _dataset_split()
+    val.ROOT, val.IMG_PREFIX = "./data/coco/", "val2017"
+    val.ANN = "annotations/person_keypoints_val2017.json"
+    test = _dataset_split()
+    test.TYPE, test.ROOT, test.IMG_PREFIX = "Mscoco_det", "./data/coco/", "val2017"
+    test.ANN, test.DET_FILE = "annotations/person_keypoints_val2017.json", "./exp/json/test_det_yolo.json"
+
+    stage1 = _node(NUM_CONV=4)
+    stage2 = _hrnet_stage(1, [32, 64])
+    stage2.NUM_CONV = 2
+    stage3 = _hrnet_stage(4, [32, 64, 128])
+    stage3.NUM_CONV = 1
+    stage4 = _hrnet_stage(3, [32, 64, 128, 256])
+
+    cfg = _node(
+        DATASET=_node(
+            TRAIN=train,
+            VAL=val,
+            TEST=test,
+            # keys used by the original's SMPL / mixed-dataset configs, accepted so those files load
+            DATASET="",
+            SET_LIST=None,
+            PROTOCOL=2,
+            FLIP=True,
+            ROT_FACTOR=30,
+            SCALE_FACTOR=0.3,
+            NUM_JOINTS_HALF_BODY=8,
+            PROB_HALF_BODY=-1.0,
+            COLOR_FACTOR=0.2,
+            OCCLUSION=True,
+        ),
+        DATA_PRESET=_node(
+            TYPE="simple",
+            SIGMA=2,
+            NUM_JOINTS=17,
+            NUM_JOINTS_DENSE=0,
+            IMAGE_SIZE=[256, 192],
+            HEATMAP_SIZE=[64, 48],
+            LOSS_TYPE="",
+            NORM_TYPE="",
+            KEYPOINT_SET="",  # akit: a registered set name or a JSON file; empty = from dataset type / joints
+        ),
+        MODEL=_node(
+            TYPE="FastPose",
+            PRETRAINED="",
+            TRY_LOAD="",
+            NUM_DECONV_FILTERS=[256, 256, 256],
+            NUM_LAYERS=50,
+            CONV_DIM=128,
+            BACKBONE="se-resnet",
+            FINAL_CONV_KERNEL=1,
+            PRETRAINED_LAYERS=["*"],
+            DCN=_node(MODULATED=False, DEFORM_GROUP=1, FALLBACK_ON_STRIDE=False),
+            STAGE_WITH_DCN=[False, False, False, False],
+            STAGE1=stage1,
+            STAGE2=stage2,
+            STAGE3=stage3,
+            STAGE4=stage4,
+            # keys of the original's SMPL / dense / TensorRT configs
+            INIT_WEIGHTS="",
+            NUM_JOINTS=0,
+            DOWN_RATIO=4,
+            TRT=False,
+            FOCAL_LENGTH=1000,
+            IMAGE_SIZE=[256, 192],
+            HEATMAP_SIZE=[64, 48],
+            EXTRA=_node(AUGMENT="none", BACKBONE="resnet", CROP="padding", DEPTH_DIM=64, PRESET="", SIGMA=2),
+            POST=_node(NORM_TYPE="softmax"),
+        ),
+        LOSS=_node(
+            TYPE="MSELoss",
+            NORM_TYPE="",
+            OUTPUT_3D=False,
+            LOSS_1=_node(TYPE="MSELoss"),
+            LOSS_2=_node(TYPE="L1JointRegression", NORM_TYPE="sigmoid", OUTPUT_3D=False),
+            ELEMENTS=_node(
+                BETA_REG_WEIGHT=0.0,
+                BETA_WEIGHT=1.0,
+                LEAF_REG_WEIGHT=0.0,
+                PHI_REG_WEIGHT=0.0001,
+                THETA_WEIGHT=0.01,
+                TWIST_WEIGHT=0.01,
+                UVD24_WEIGHT=1.0,
+                VERTICE_WEIGHT=0.0,
+                XYZ24_WEIGHT=0.0,
+                XYZ_SMPL17_WEIGHT=0.0,
+                XYZ_SMPL24_WEIGHT=0.0,
+            ),
+        ),
+        DETECTOR=_node(
+            NAME="yolo",
+            CONFIG="detector/yolo/cfg/yolov3-spp.cfg",
+            WEIGHTS="detector/yolo/data/yolov3-spp.weights",
+            NMS_THRES=0.6,
+            CONFIDENCE=0.05,
+            INPUT_SIZE=608,  # akit: letterbox side
+        ),
+        TRAIN=_node(
+            WORLD_SIZE=4,
+            BATCH_SIZE=32,
+            BEGIN_EPOCH=0,
+            END_EPOCH=200,
+            OPTIMIZER="adam",
+            LR=0.001,
+            LR_FACTOR=0.1,
+            LR_STEP=[90, 120],
+            DPG_MILESTONE=140,
+            DPG_STEP=[160, 190],
+        ),
+        TEST=_node(HEATMAP2COORD="coord"),
+    )
+    return cfg
+
+
+def _flatten_keys(node: Mapping[str, Any], prefix: str = "") -> list[str]:
+    keys = []
+    for key, value in node.items():
+        full = f"{prefix}{key}"
+        keys.append(full)
+        if isinstance(value, Mapping):
+            keys.extend(_flatten_keys(value, full + "."))
+    return keys
+
+
+def _closest_key(full_key: str, schema: CfgNode) -> str:
+    """The valid key a typo most likely meant: among siblings first, then anywhere in the schema."""
+    parent, _, leaf = full_key.rpartition(".")
+    node: Any = schema
+    for part in parent.split(".") if parent else []:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    if isinstance(node, Mapping):
+        match = difflib.get_close_matches(leaf, list(node.keys()), n=1, cutoff=0.5)
+        if match:
+            return f"{parent}.{match[0]}" if parent else match[0]
+    match = difflib.get_close_matches(full_key, _flatten_keys(schema), n=1, cutoff=0.3)
+    return match[0] if match else ""
+
+
+def _unknown_key_error(full_key: str, origin: str, schema: CfgNode) -> ConfigError:
+    hint = _closest_key(full_key, schema)
+    suggestion = f"; did you mean {hint}?" if hint else ""
+    return ConfigError(f"{origin}: unknown config key {full_key}{suggestion}")
+
+
+def _coerce(value: Any, default: Any, full_key: str, origin: str) -> Any:
+    """Fit a YAML value to the default's type (int <-> float, tuple -> list); None defaults accept anything."""
+    if default is None or value is None:
+        return value
+    if isinstance(default, bool) or isinstance(value, bool):
+        if isinstance(default, bool) and isinstance(value, bool):
+            return value
+    elif isinstance(default, float) and isinstance(value, int):
+        return float(value)
+    elif isinstance(default, int) and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(default, list) and isinstance(value, tuple):
+        value = list(value)
+    if isinstance(default, CfgNode) or type(value) is type(default):
+        return value
+    raise ConfigError(f"{origin}: {full_key} must be {type(default).__name__} like {default!r}, got {value!r}")
+
+
+# dataset paths are a string, or a list of them for AlphaPose's ConcatDataset configs
+_STR_OR_LIST_KEYS = frozenset({"ROOT", "IMG_PREFIX", "ANN"})
+
+
+def _merge_into(cfg: CfgNode, data: Mapping[str, Any], origin: str, root: CfgNode, prefix: str = "") -> None:
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        if key not in cfg:
+            raise _unknown_key_error(full, origin, root)
+        default = cfg[key]
+        if isinstance(default, CfgNode):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{origin}: {full} is a section, got {value!r}")
+            _merge_into(default, value, origin, root, full + ".")
+        elif isinstance(value, Mapping):
+            raise ConfigError(f"{origin}: {full} is a value, not a section")
+        elif key in _STR_OR_LIST_KEYS and isinstance(value, (str, list)):
+            cfg[key] = value
+        else:
+            cfg[key] = _coerce(value, default, full, origin)
+
+
+def resolve_config_path(config: str | Path) -> Path:
+    """A config given as a YAML path or as a name under akit's configs/ (``coco/fastpose_res50_256x192``)."""
+    path = Path(config)
+    if path.is_file():
+        return path
+    for candidate in (CONFIG_DIR / path, CONFIG_DIR / f"{path}.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"config file not found: {config} (give a YAML path or a name such as coco/fastpose_res50_256x192)"
+    )
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(f"{path}: not a readable YAML file ({first_line})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config must be a YAML mapping, got {type(data).__name__}")
+    return data
+
+
+def _merge(cfg: CfgNode, data: Mapping[str, Any], origin: str) -> None:
+    _merge_into(cfg, data, origin, cfg)
+
+
+def _opts_to_dict(opts: Sequence[str], schema: CfgNode) -> dict[str, Any]:
+    if len(opts) % 2:
+        raise ConfigError(f"--opts needs KEY VALUE pairs, got an odd number of items: {' '.join(opts)}")
+    nested: dict[str, Any] = {}
+    for key, raw in zip(opts[0::2], opts[1::2], strict=True):
+        try:
+            value = yaml.safe_load(raw) if isinstance(raw, str) else raw
+        except yaml.YAMLError:
+            value = raw
+        node = nested
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return nested
+
+
+def load_config(
+    config: str | Path | CfgNode | None = None, opts: Iterable[str] | None = None, freeze: bool = True
+) -> CfgNode:
+    """Load an akit or AlphaPose YAML over the defaults, then apply ``--opts KEY VALUE`` overrides.
+
+    ``config`` may be a path, a name under akit's ``configs/`` folder, an already loaded CfgNode, or None for
+    the defaults. Raises ConfigError (one line) for a missing file, an unknown key or a wrongly typed value.
+    """
+    if isinstance(config, CfgNode):
+        cfg = config.clone()
+        cfg.defrost()
+    else:
+        cfg = get_default_config()
+        if config is not None:
+            path = resolve_config_path(config)
+            _merge(cfg, _read_yaml(path), str(path))
+    opts = list(opts or [])
+    if opts:
+        _merge(cfg, _opts_to_dict(opts, cfg), "--opts")
+    _validate(cfg)
+    if freeze:
+        cfg.freeze()
+    return cfg
+
+
+def _validate(cfg: CfgNode) -> None:
+    preset = cfg.DATA_PRESET
+    if preset.NUM_JOINTS <= 0:
+        raise ConfigError(f"DATA_PRESET.NUM_JOINTS must be positive, got {preset.NUM_JOINTS}")
+    for key in ("IMAGE_SIZE", "HEATMAP_SIZE"):
+        size = preset[key]
+        if len(size) != 2 or min(size) <= 0:
+            raise ConfigError(f"DATA_PRESET.{key} must be [height, width], got {size}")
+
+
+def loss_type(cfg: CfgNode) -> str:
+    """The heatmap codec a config implies: 'MSELoss' (heatmaps), 'L1JointRegression' (integral) or 'Combined'."""
+    return cfg.DATA_PRESET.LOSS_TYPE or cfg.LOSS.TYPE
+
+
+def dump_config(cfg: CfgNode) -> str:
+    """The config as YAML text (for saving next to training runs and exported models)."""
+    return cfg.dump()
