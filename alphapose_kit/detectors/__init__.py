@@ -1,0 +1,128 @@
+"""Person detectors: ``load_detector(name) -> detector(frames) -> list[Detections]``."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any
+
+from ..device import resolve_device
+from ..errors import AkitError
+from .base import Detections, Detector
+from .detfile import DetFileDetector
+from .yolo import YOLODetector
+
+__all__ = ["DETECTOR_NAMES", "DetFileDetector", "Detections", "Detector", "YOLODetector", "load_detector"]
+
+YOLOV5_NAMES = ("yolov5n", "yolov5s", "yolov5m", "yolov5l", "yolov5x")
+DETECTOR_NAMES = ("yolov3-spp", *YOLOV5_NAMES, "detfile")
+_ALIASES = {"yolo": "yolov3-spp"}  # AlphaPose's --detector name for YOLOv3-SPP
+
+# AlphaPose's YOLOv3-SPP settings (detector/yolo_cfg.py).
+_YOLOV3_DEFAULTS: dict[str, Any] = {
+    "input_size": 608,
+    "conf": 0.1,
+    "nms": 0.6,
+    "score": "objectness",
+    "legacy_box_plus1": True,
+    "max_det": None,
+}
+# AlphaPose has no YOLOv5; these are Ultralytics detect.py's defaults (conf 0.25 on objectness x class score,
+# NMS IoU 0.45 without +1 widths, at most 300 boxes), since the checkpoints were tuned and evaluated with them.
+# The letterbox stays AlphaPose's (square, fill 128, cubic), so boxes can differ from detect.py's by a pixel.
+_YOLOV5_DEFAULTS: dict[str, Any] = {
+    "input_size": 640,
+    "conf": 0.25,
+    "nms": 0.45,
+    "score": "objectness*class",
+    "legacy_box_plus1": False,
+    "max_det": 300,
+}
+_YOLO_OPTIONS = {
+    "conf",
+    "nms",
+    "input_size",
+    "batch_size",
+    "half",
+    "classes",
+    "max_det",
+    "score",
+    "legacy_box_plus1",
+    "legacy_batch_renms",
+}
+_DETFILE_OPTIONS = {"path", "min_score", "category_id"}
+
+
+def _canonical_name(name: str) -> str:
+    key = str(name).strip().lower()
+    key = _ALIASES.get(key, key)
+    if key in DETECTOR_NAMES:
+        return key
+    close = difflib.get_close_matches(key, DETECTOR_NAMES, n=3, cutoff=0.5)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise AkitError(f"unknown detector {name!r}; {hint}choose one of {', '.join(DETECTOR_NAMES)}")
+
+
+def _check_options(name: str, options: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise AkitError(
+            f"detector {name} does not take option(s) {', '.join(unknown)}; it takes {', '.join(sorted(allowed))}"
+        )
+
+
+def _weights_file(name: str, weights: str | os.PathLike | None) -> Path:
+    if weights is None:
+        from ..zoo import resolve_weights  # lazy: the zoo pulls in the downloader
+
+        return resolve_weights(name)
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise AkitError(f"{name} weights not found: {path}")
+    return path
+
+
+def load_detector(
+    name: str, weights: str | os.PathLike | None = None, device: str = "cpu", **options: Any
+) -> YOLODetector | DetFileDetector:
+    """A ready person detector.
+
+    Args:
+        name: ``yolov3-spp`` (AlphaPose's default, alias ``yolo``), ``yolov5n/s/m/l/x`` or ``detfile``.
+        weights: the weight file (darknet ``.weights`` for yolov3-spp, an Ultralytics checkpoint for yolov5*);
+            None fetches the model zoo's cached file. For ``detfile``: the detection JSON (or option ``path``).
+        device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
+        options: for YOLO models ``conf``, ``nms``, ``input_size``, ``batch_size``, ``half``, ``classes``
+            (default (0,) = person), ``max_det``, ``score``, ``legacy_box_plus1``, ``legacy_batch_renms``
+            (see :class:`YOLODetector`; defaults are AlphaPose's for yolov3-spp, Ultralytics' for yolov5*).
+            AlphaPose raises conf to 0.3 when tracking. For detfile ``path``, ``min_score``, ``category_id``.
+    """
+    key = _canonical_name(name)
+    if key == "detfile":
+        _check_options(key, options, _DETFILE_OPTIONS)
+        path = options.pop("path", None)
+        if path is not None and weights is not None and Path(path) != Path(weights):
+            raise AkitError(f"detfile given two files ({weights} and {path}); pass one")
+        path = path if path is not None else weights
+        if path is None:
+            raise AkitError("the detfile detector needs a detection JSON file: load_detector('detfile', PATH)")
+        return DetFileDetector(path, **options)
+
+    _check_options(key, options, _YOLO_OPTIONS)
+    device = str(resolve_device(device))  # "auto" -> a concrete device, and a one-line error without CUDA
+    path = _weights_file(key, weights)
+    if key == "yolov3-spp":
+        from .darknet import load_darknet_weights
+        from .yolov3_spp import build_yolov3_spp
+
+        model = build_yolov3_spp(num_classes=80)
+        load_darknet_weights(model, path)
+        settings = dict(_YOLOV3_DEFAULTS)
+    else:
+        from .yolov5 import load_yolov5_weights
+
+        model = load_yolov5_weights(path, variant=key[-1], device=device)
+        settings = dict(_YOLOV5_DEFAULTS)
+    settings.update(options)
+    return YOLODetector(model, device=device, **settings)

@@ -1,0 +1,73 @@
+"""AlphaPose's letterbox for the YOLO detectors, and its inverse for boxes.
+
+Forward: f = min(S/w, S/h); the image is resized (cv2 INTER_CUBIC) to (int(w*f), int(h*f)) and pasted at
+((S - new_w)//2, (S - new_h)//2) on an S x S canvas filled with 128. Inverse (QUIRK kept from AlphaPose): the
+offsets are the FLOAT (S - f*w)/2, (S - f*h)/2, not the integer paste offsets, computed in float32 as the
+original does; boxes are then clamped to the image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from ..errors import AkitError
+
+FILL = 128
+
+
+def as_bgr(image: np.ndarray) -> np.ndarray:
+    """Check a frame is a non-empty uint8 image; grey (H, W) and BGRA (H, W, 4) become BGR (H, W, 3)."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        kind = image.dtype if isinstance(image, np.ndarray) else type(image).__name__
+        raise AkitError(f"detector frames must be uint8 numpy images (BGR, as cv2.imread gives), got {kind}")
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] == 0 or image.shape[1] == 0:
+        raise AkitError(f"detector frames must be H x W x 3 BGR images, got shape {image.shape}")
+    return image
+
+
+def letterbox_geometry(width: int, height: int, size: int) -> tuple[float, int, int, int, int]:
+    """(f, new_w, new_h, paste_x, paste_y) for a width x height image in a size x size letterbox."""
+    f = min(size / width, size / height)
+    new_w = max(1, int(width * f))  # max(1, .): AlphaPose would crash on a 0-pixel side
+    new_h = max(1, int(height * f))
+    return f, new_w, new_h, (size - new_w) // 2, (size - new_h) // 2
+
+
+def letterbox(image: np.ndarray, size: int, fill: int = FILL) -> np.ndarray:
+    """The size x size BGR uint8 letterbox of a BGR uint8 image."""
+    height, width = image.shape[:2]
+    _, new_w, new_h, x0, y0 = letterbox_geometry(width, height, size)
+    canvas = np.full((size, size, 3), fill, np.uint8)
+    canvas[y0 : y0 + new_h, x0 : x0 + new_w] = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_CUBIC)
+    return canvas
+
+
+def letterbox_batch(
+    images: Sequence[np.ndarray], size: int, device: torch.device | str = "cpu", fill: int = FILL
+) -> torch.Tensor:
+    """N x 3 x size x size float32 network input: letterboxed, BGR -> RGB, divided by 255."""
+    batch = np.stack([letterbox(image, size, fill) for image in images])  # N, S, S, 3 BGR uint8
+    # Move uint8 (4x less to copy), then flip channels and scale on the device; x/255 is exact IEEE either way.
+    tensor = torch.from_numpy(batch).to(device).permute(0, 3, 1, 2).flip(1)
+    return tensor.float().div_(255.0).contiguous()
+
+
+def unletterbox_boxes(boxes: np.ndarray, width: int, height: int, size: int) -> np.ndarray:
+    """Map float32 (M, 4) x1, y1, x2, y2 from letterbox pixels back to the width x height image, clamped."""
+    w, h, s = np.float32(width), np.float32(height), np.float32(size)
+    f = min(s / w, s / h)  # float32 throughout, as AlphaPose computes it on float32 tensors
+    out = np.array(boxes, dtype=np.float32, copy=True).reshape(-1, 4)
+    out[:, [0, 2]] -= (s - f * w) / np.float32(2)
+    out[:, [1, 3]] -= (s - f * h) / np.float32(2)
+    out /= f
+    out[:, [0, 2]] = np.clip(out[:, [0, 2]], 0, w)
+    out[:, [1, 3]] = np.clip(out[:, [1, 3]], 0, h)
+    return out
