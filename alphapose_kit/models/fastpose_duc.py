@@ -1,0 +1,104 @@
+"""FastPose_DUC (AlphaPose MODEL.TYPE 'FastPose_DUC'): ResNet trunk + three multi-conv DUC stages.
+
+Backbone: 'shuffle' = SE-ResNet whose strided blocks downsample by PixelUnshuffle(2) + stride-1 3x3 conv,
+'se-resnet' = SE-ResNet, anything else = plain ResNet (as in AlphaPose).
+
+Head: ``duc1`` (2048 -> 1024, n1 convs), ``duc2`` (1024 -> 512, n2), ``duc3`` (512 -> 256, n3), each
+``Sequential[PixelShuffle(2), (n-1) x (3x3 conv c->c, BN, ReLU), 3x3 conv c->out, BN, ReLU]`` with c = in / 4,
+so convs sit at indices 1 + 3m and BNs at 2 + 3m; then ``conv_out`` 3x3 256 -> K (bias). Output N x K x H/4 x W/4.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from yacs.config import CfgNode
+
+from ..errors import ConfigError
+from .registry import register_pose_model
+from .resnet import ResNet, batch_norm, cfg_dcn, cfg_get, cfg_num_joints, cfg_num_layers
+
+DUC_CONV_DIM = 256  # duc3's output width (fixed in AlphaPose)
+
+
+def make_duc_stage(in_channels: int, out_channels: int, num_conv: int) -> nn.Sequential:
+    """PixelShuffle(2) then ``num_conv`` 3x3 conv + BN + ReLU; the last conv maps in/4 -> out channels."""
+    if num_conv < 1:
+        raise ValueError(f"a DUC stage needs at least 1 conv, got {num_conv}")
+    channels = in_channels // 4
+    layers: list[nn.Module] = [nn.PixelShuffle(2)]
+    for index in range(num_conv):
+        out = out_channels if index == num_conv - 1 else channels
+        layers += [
+            nn.Conv2d(channels, out, kernel_size=3, padding=1, bias=False),
+            batch_norm(out),
+            nn.ReLU(inplace=True),
+        ]
+    return nn.Sequential(*layers)
+
+
+class FastPoseDUC(nn.Module):
+    """ResNet-{50,101,152} trunk (see ``backbone``) + DUC head with ``stage_num_conv`` convs per stage."""
+
+    def __init__(
+        self,
+        num_joints: int = 17,
+        num_layers: int = 50,
+        backbone: str = "se-resnet",
+        stage_num_conv: Sequence[int] = (4, 2, 1),
+    ) -> None:
+        super().__init__()
+        if num_joints <= 0:
+            raise ValueError(f"num_joints must be positive, got {num_joints}")
+        if len(stage_num_conv) != 3:
+            raise ValueError(f"stage_num_conv needs 3 counts, got {tuple(stage_num_conv)}")
+        self.num_joints = num_joints
+        self.backbone = backbone
+        self.preact = ResNet(
+            num_layers,
+            with_se=backbone in ("shuffle", "se-resnet"),
+            unshuffle_downsample=backbone == "shuffle",
+        )
+        n1, n2, n3 = (int(n) for n in stage_num_conv)
+        self.duc1 = make_duc_stage(2048, 1024, n1)
+        self.duc2 = make_duc_stage(1024, 512, n2)
+        self.duc3 = make_duc_stage(512, DUC_CONV_DIM, n3)
+        self.conv_out = nn.Conv2d(DUC_CONV_DIM, num_joints, kernel_size=3, stride=1, padding=1)
+        self.init_weights()
+
+    def init_weights(self) -> None:
+        """AlphaPose's training init of the head: conv_out ~ N(0, 0.001), bias 0 (the trunk keeps its weights)."""
+        nn.init.normal_(self.conv_out.weight, std=0.001)
+        nn.init.zeros_(self.conv_out.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.preact(x)
+        out = self.duc3(self.duc2(self.duc1(out)))
+        return self.conv_out(out)
+
+
+@register_pose_model("FastPose_DUC")
+def build_fastpose_duc(cfg: CfgNode) -> FastPoseDUC:
+    """FastPoseDUC from DATA_PRESET.NUM_JOINTS, MODEL.{NUM_LAYERS, BACKBONE, STAGE1/2/3.NUM_CONV}."""
+    if any(cfg_dcn(cfg)["stage_with_dcn"]):
+        raise ConfigError("FastPose_DUC with DCN (MODEL.STAGE_WITH_DCN) is not supported; use MODEL.TYPE FastPose")
+    backbone = cfg_get(cfg, "MODEL.BACKBONE", "se-resnet")
+    if not isinstance(backbone, str):
+        raise ConfigError(f"MODEL.BACKBONE must be a string ('shuffle', 'se-resnet' or 'resnet'), got {backbone!r}")
+    stage_num_conv = []
+    for stage, default in (("STAGE1", 4), ("STAGE2", 2), ("STAGE3", 1)):
+        num_conv = cfg_get(cfg, f"MODEL.{stage}.NUM_CONV", default)
+        if not isinstance(num_conv, int) or isinstance(num_conv, bool) or num_conv < 1:
+            raise ConfigError(f"MODEL.{stage}.NUM_CONV must be a positive integer for FastPose_DUC, got {num_conv!r}")
+        stage_num_conv.append(num_conv)
+    try:
+        return FastPoseDUC(
+            num_joints=cfg_num_joints(cfg),
+            num_layers=cfg_num_layers(cfg, "FastPose_DUC"),
+            backbone=backbone,
+            stage_num_conv=tuple(stage_num_conv),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"cannot build FastPose_DUC: {exc}") from None
