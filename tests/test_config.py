@@ -190,3 +190,8 @@ def test_original_alphapose_configs_load(tmp_path: Path) -> None:
         path = tmp_path / Path(name).name
         path.write_text(text)
         load_config(path)
+
+
+def test_input_size_must_fit_the_stride() -> None:
+    with pytest.raises(ConfigError, match="multiples of 32"):
+        load_config(None, opts=["DATA_PRESET.IMAGE_SIZE", "[250, 192]"])

@@ -1,0 +1,5 @@
+"""``python -m alphapose_kit`` runs the ``akit`` CLI."""
+
+from .cli import entry
+
+entry()
