@@ -22,7 +22,6 @@ models_app = typer.Typer(help="The model zoo: list, describe, download and verif
 app.add_typer(models_app, name="models")
 
 
-
 def _echo_err(message: str) -> None:
     typer.echo(f"akit: error: {message}", err=True)
 
@@ -146,7 +145,7 @@ def infer(
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the app, turning AkitError / Ctrl-C / usage errors into one line and an exit code."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except AkitError as exc:
         _echo_err(str(exc))
         return 1
@@ -161,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         _echo_err(exc.format_message().splitlines()[0])
         return exc.exit_code
-    return 0
+    if code == 130:  # Typer turns Ctrl-C into this exit code
+        _echo_err("interrupted")
+    return code if isinstance(code, int) else 0
 
 
 def entry() -> None:
