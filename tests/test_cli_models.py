@@ -75,15 +75,18 @@ def test_unknown_model_is_one_line(capsys, home) -> None:
 
 def test_models_download_from_local_server(capsys, home, file_server, monkeypatch) -> None:
     root, url = file_server
-    payload = bytes(range(256)) * 512
-    (root / "yolov5n.pt").write_bytes(payload)
-    entry = dataclasses.replace(zoo.get_entry("yolov5n"), urls=(f"{url}/yolov5n.pt",))
-    monkeypatch.setitem(zoo._REGISTRY, "yolov5n", entry)
-    code, _, err = run_cli(capsys, "models", "download", "yolov5n", "--quiet")
+    payloads = {}
+    for name in ("fastpose_res50_256x192", "yolov3-spp"):  # the README's example
+        entry = zoo.get_entry(name)
+        payloads[entry.filename] = name.encode() * 4096
+        (root / entry.filename).write_bytes(payloads[entry.filename])
+        monkeypatch.setitem(zoo._REGISTRY, name, dataclasses.replace(entry, urls=(f"{url}/{entry.filename}",)))
+    code, out, err = run_cli(capsys, "models", "download", "fastpose_res50_256x192", "yolov3-spp")
     assert code == 0, err
-    cached = home / "weights" / "yolov5n.pt"
-    assert cached.read_bytes() == payload
-    assert "sha256" in err  # printed so the user can pin it
+    for filename, payload in payloads.items():
+        assert (home / "weights" / filename).read_bytes() == payload
+        assert str(home / "weights" / filename) in out
+    assert err.count("sha256") >= 2  # printed so the user can pin it
 
 
 def test_models_download_offline_is_one_line(capsys, home, monkeypatch) -> None:
