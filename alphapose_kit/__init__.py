@@ -17,6 +17,12 @@ _LAZY = {
     "get_keypoint_set": "alphapose_kit.keypoints",
     "KeypointSet": "alphapose_kit.keypoints",
     "register_keypoint_set": "alphapose_kit.keypoints",
+    "PosePipeline": "alphapose_kit.pipeline",
+    "FrameResult": "alphapose_kit.results",
+    "parametric_pose_nms": "alphapose_kit.pose_nms",
+    "oks_pose_nms": "alphapose_kit.pose_nms",
+    "run_inference": "alphapose_kit.inference",
+    "InferOptions": "alphapose_kit.inference",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -137,3 +137,13 @@ def test_memory_stays_flat_on_a_long_video(tmp_path: Path, shared_data: Path) ->
         assert result.num_people == 2
     assert count == 400
     assert rss[400] - rss[50] < 25, rss  # 350 more frames of 960x540 (1.5 MB each) would be > 500 MB if kept
+
+
+def test_public_names_are_importable_from_the_package() -> None:
+    import alphapose_kit as ak
+
+    assert ak.PosePipeline is PosePipeline
+    for name in ("load_pose_model", "load_detector", "parametric_pose_nms", "oks_pose_nms", "load_config"):
+        assert callable(getattr(ak, name))
+    with pytest.raises(AttributeError):
+        _ = ak.not_a_name
