@@ -14,11 +14,19 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .errors import AkitError
-from .pipeline import PosePipeline
+from .pipeline import STAGES, PosePipeline
 from .sources import open_source
 from .writers import ResultWriter, ensure_writable_dir, next_run_dir
 
 DEFAULT_CONFIG = "coco/fastpose_res50_256x192"
+STAGE_UNITS = {
+    "read": "frames",
+    "detect": "frames",
+    "crop": "people",
+    "pose": "people",
+    "decode": "people",
+    "nms": "frames",
+}
 
 
 @dataclass
@@ -64,7 +72,7 @@ class InferSummary:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
     def line(self) -> str:
-        stages = ", ".join(f"{name} {rate:.1f}/s" for name, rate in self.stage_rates.items())
+        stages = ", ".join(f"{name} {rate:.1f} {STAGE_UNITS[name]}/s" for name, rate in self.stage_rates.items())
         state = "interrupted after" if self.interrupted else "done:"
         paths = ", ".join(str(p) for p in self.outputs)
         return (
@@ -145,7 +153,7 @@ def run_inference(options: InferOptions) -> InferSummary:
         outputs.append(writer.video_path)
     if options.save_images:
         outputs.append(outdir / "vis")
-    rates = {name: pipeline.timer.rate(name) for name in ("detect", "pose") if pipeline.timer.items.get(name)}
+    rates = {name: pipeline.timer.rate(name) for name in STAGES if pipeline.timer.items.get(name)}
     summary = InferSummary(writer.frames, writer.people, seconds, rates, outputs, interrupted)
     if not options.quiet or interrupted:
         print(summary.line(), file=sys.stderr)

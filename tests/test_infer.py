@@ -7,6 +7,7 @@ every detected person survives pose NMS (a plain random net scores < 0.3 and P-N
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -181,10 +182,8 @@ class RangeHandler(SimpleHTTPRequestHandler):
         self.send_header("Content-Type", "video/mp4")
         self.send_header("Content-Length", str(end - start + 1))
         self.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(data[start : end + 1])
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
 
 @pytest.fixture
@@ -427,3 +426,18 @@ def test_kill_keeps_every_streamed_frame(tmp_path, long_video, pose_ckpt, long_d
     frames = [json.loads(line)["frame"] for line in complete]  # every complete line parses
     assert frames == list(range(len(frames))) and len(frames) >= 2
     assert not (out / "alphapose-results.json").exists()
+
+
+def test_webcam_that_is_not_there(capsys, pose_ckpt) -> None:
+    code, err = infer(capsys, "7", "--checkpoint", str(pose_ckpt))
+    assert_one_line(code, err, "webcam 7")
+
+
+def test_wrong_detector_weights(capsys, tmp_path, shared_data, pose_ckpt) -> None:
+    image = str(shared_data / "coco" / "000000000785.jpg")
+    code, err = infer(capsys, image, "--checkpoint", str(pose_ckpt), "--detector", "yolov5s", "--detector-weights",
+                      str(pose_ckpt), "--device", "cpu")  # fmt: skip
+    assert_one_line(code, err, "fastpose.pth")
+    code, err = infer(capsys, image, "--checkpoint", str(pose_ckpt), "--detector", "yolov3-spp",
+                      "--detector-weights", str(pose_ckpt), "--device", "cpu")  # fmt: skip
+    assert_one_line(code, err, "fastpose.pth")
