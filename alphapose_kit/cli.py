@@ -22,6 +22,23 @@ models_app = typer.Typer(help="The model zoo: list, describe, download and verif
 app.add_typer(models_app, name="models")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"akit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = False,
+) -> None:
+    """AlphaPose's multi-person pose pipeline: infer, model zoo."""
+
+
 def _echo_err(message: str) -> None:
     typer.echo(f"akit: error: {message}", err=True)
 

@@ -317,7 +317,9 @@ def _validate(cfg: CfgNode) -> None:
         if len(size) != 2 or min(size) <= 0:
             raise ConfigError(f"DATA_PRESET.{key} must be [height, width], got {size}")
     if any(side % 32 for side in preset.IMAGE_SIZE):
-        raise ConfigError(f"DATA_PRESET.IMAGE_SIZE sides must be multiples of 32 (e.g. [256, 192]), got {preset.IMAGE_SIZE}")
+        raise ConfigError(
+            f"DATA_PRESET.IMAGE_SIZE sides must be multiples of 32 (e.g. [256, 192]), got {preset.IMAGE_SIZE}"
+        )
 
 
 def loss_type(cfg: CfgNode) -> str:

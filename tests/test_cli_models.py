@@ -49,6 +49,8 @@ def file_server(tmp_path):
 def test_help_lists_commands(capsys) -> None:
     code, out, _ = run_cli(capsys, "--help")
     assert code == 0 and "infer" in out and "models" in out
+    code, out, _ = run_cli(capsys, "--version")
+    assert code == 0 and out.startswith("akit 0.")
 
 
 def test_models_list_and_info(capsys, home) -> None:

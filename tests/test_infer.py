@@ -286,6 +286,10 @@ def test_wrong_truncated_and_mismatched_checkpoints(capsys, tmp_path, shared_dat
     truncated.write_bytes(pose_ckpt.read_bytes()[:100_000])
     code, err = infer(capsys, image, "--checkpoint", str(truncated), *common)
     assert_one_line(code, err, "truncated.pth")
+    notes = tmp_path / "notes.pth"
+    notes.write_text("my training notes, not a checkpoint")
+    code, err = infer(capsys, image, "--checkpoint", str(notes), *common)
+    assert_one_line(code, err, "notes.pth", "not a")
     code, err = infer(capsys, image, "--cfg", "coco/simplepose_res50_256x192", "--checkpoint", str(pose_ckpt), *common)
     assert_one_line(code, err, "SimplePose", "FastPose")
     code, err = infer(capsys, image, "--cfg", "halpe26/fastpose_res50_256x192", "--checkpoint", str(pose_ckpt), *common)
