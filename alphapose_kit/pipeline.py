@@ -26,7 +26,7 @@ from .detectors import Detections, load_detector
 from .device import resolve_device
 from .errors import AkitError
 from .pose_nms import oks_pose_nms, parametric_pose_nms
-from .results import FrameResult
+from .results import FrameResult, alphapose_idx
 from .sources import Frame, FrameSource, ThreadedReader, open_source
 from .transforms import box_to_center_scale, crop_people, heatmap_to_image
 
@@ -224,17 +224,16 @@ class PosePipeline:
         size = frame.image.shape[:2]
         if len(dets) == 0:
             return FrameResult.empty(frame.index, frame.image_id, self.keypoint_set.num_joints, size)
-        ids = dets.ids.astype(np.float64) if dets.ids is not None else np.zeros(len(dets))
         if self.pose_nms == "none":
             person = dets.scores + scores.mean(axis=1) + 1.25 * scores.max(axis=1)
+            idx = [alphapose_idx([i], dets.ids) for i in range(len(dets))]
             return FrameResult(
-                frame.index, frame.image_id, dets.boxes, dets.scores, coords, scores,
-                person.astype(np.float32), [[float(i)] for i in ids], size,
+                frame.index, frame.image_id, dets.boxes, dets.scores, coords, scores, person, idx, size,
             )  # fmt: skip
         nms = parametric_pose_nms if self.pose_nms == "pnms" else oks_pose_nms
         out = nms(dets.boxes, dets.scores, coords, scores, min_box_area=self.min_box_area)
-        clusters = [[float(ids[j]) for j in cluster] for cluster in out.clusters]
+        idx = [alphapose_idx(cluster, dets.ids) for cluster in out.clusters]
         return FrameResult(
             frame.index, frame.image_id, out.boxes, out.box_scores, out.keypoints, out.keypoint_scores,
-            out.scores, clusters, size,
+            out.scores, idx, size,
         )  # fmt: skip

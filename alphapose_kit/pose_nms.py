@@ -190,6 +190,12 @@ def _as_inputs(boxes, box_scores, keypoints, keypoint_scores):
     )
 
 
+def _output_precision(given, as_float32: np.ndarray) -> np.ndarray:
+    """The caller's array if it is float64, else the float32 working copy."""
+    array = np.asarray(given)
+    return array.reshape(as_float32.shape) if array.dtype == np.float64 and array.size else as_float32
+
+
 def _empty_result(k: int, score_dtype=_F32) -> PoseNMSResult:
     return PoseNMSResult(
         picked=np.zeros(0, np.int64),
@@ -253,6 +259,8 @@ def parametric_pose_nms(
     if n == 0:
         return _empty_result(k)
     s = np.where(s == 0, _F32(ZERO_SCORE), s)
+    # float64 detections (a detection file) come back in float64 and score in float64, as in AlphaPose
+    out_boxes, out_box_scores = _output_precision(boxes, bx), _output_precision(box_scores, bs)
 
     ref = _F32(ALPHA) * np.maximum(bx[:, 2] - bx[:, 0], bx[:, 3] - bx[:, 1])
     human = _torch_sum_last(s) / _F32(k)
@@ -295,18 +303,22 @@ def parametric_pose_nms(
         out_ids.append(p)
         out_kp.append(pose)
         out_s.append(pose_s)
-        out_score.append((mean + bs[p]) + _F32(1.25) * _py_max(pose_s))
+        top = _F32(1.25) * _py_max(pose_s)
+        if out_box_scores.dtype == np.float64:
+            out_score.append((np.float64(mean) + out_box_scores[p]) + np.float64(top))
+        else:
+            out_score.append((mean + bs[p]) + top)
         out_clusters.append(members.astype(np.int64))
     if not out_ids:
         return _empty_result(k)
     ids = np.array(out_ids, np.int64)
     return PoseNMSResult(
         picked=ids,
-        boxes=bx[ids],
-        box_scores=bs[ids],
+        boxes=out_boxes[ids],
+        box_scores=out_box_scores[ids],
         keypoints=np.stack(out_kp),
         keypoint_scores=np.stack(out_s),
-        scores=np.array(out_score, _F32),
+        scores=np.array(out_score, out_box_scores.dtype),
         clusters=tuple(out_clusters),
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ class FrameResult:
     keypoints: np.ndarray  # (M, K, 2) image pixels
     keypoint_scores: np.ndarray  # (M, K)
     scores: np.ndarray  # (M,) AlphaPose's person score
-    idx: list[list[float]] = field(default_factory=list)  # ids of each pose's merged cluster
+    idx: list[Any] = field(default_factory=list)  # AlphaPose's "idx" value of each pose (see alphapose_idx)
     image_size: tuple[int, int] = (0, 0)  # (height, width)
     image: np.ndarray | None = field(default=None, repr=False, compare=False)  # the BGR frame, for rendering
 
@@ -50,9 +51,18 @@ class FrameResult:
         )
 
 
-def _idx_field(cluster: list[float]) -> list:
-    """AlphaPose's "idx": [id] for a single-member cluster, [[id1], [id2], ...] for several."""
-    return [float(cluster[0])] if len(cluster) == 1 else [[float(i)] for i in cluster]
+def alphapose_idx(members: list[int] | np.ndarray, ids: np.ndarray | None) -> Any:
+    """AlphaPose's "idx" value for a pose merged from detections ``members``.
+
+    Network detections carry a (N, 1) tensor of zero ids, so AlphaPose writes [0.0] for one member and
+    [[0.0], [0.0], ...] for several; detection-file ids are a flat int tensor (the records' "idx", 0 where
+    absent), written as a bare int for one member and a flat list for several.
+    """
+    members = [int(j) for j in members]
+    if ids is None:
+        return [0.0] if len(members) == 1 else [[0.0] for _ in members]
+    values = [int(ids[j]) for j in members]
+    return values[0] if len(values) == 1 else values
 
 
 def coco_image_id(image_id: str) -> int | str:
@@ -75,7 +85,7 @@ def alphapose_records(result: FrameResult, coco_ids: bool = False) -> list[dict]
                 "keypoints": [float(v) for v in triples.reshape(-1)],
                 "score": float(result.scores[m]),
                 "box": [x1, y1, x2 - x1, y2 - y1],
-                "idx": _idx_field(result.idx[m] if m < len(result.idx) else [0.0]),
+                "idx": result.idx[m] if m < len(result.idx) else [0.0],
             }
         )
     return records

@@ -60,8 +60,9 @@ def box_to_center_scale(
     ``scale = (w, h) * scale_mult``. QUIRK kept: the ``scale_mult`` is skipped for a box whose centre x is
     exactly -1 (AlphaPose uses -1 as an "empty" marker there).
 
-    All arithmetic is float32, as in AlphaPose, where the detector boxes are float32 tensors; boxes given in
-    float64 are rounded to float32 first.
+    Precision follows AlphaPose: float32 boxes (a detector's tensors) are computed in float32; float64 boxes (a
+    ``--detfile``, which AlphaPose keeps in float64) are computed in float64 and the centre and scale rounded to
+    float32 before the float32 ``* scale_mult``. Other dtypes are taken as float32.
 
     Args:
         boxes: ``(N, 4)`` (or ``(4,)``) boxes ``x1, y1, x2, y2`` in image pixels.
@@ -71,7 +72,9 @@ def box_to_center_scale(
     Returns:
         ``(centers, scales)``, each float32 of shape ``(N, 2)`` (``(2,)`` for a single box).
     """
-    b = np.asarray(boxes, dtype=_F32)
+    b = np.asarray(boxes)
+    dtype = np.float64 if b.dtype == np.float64 else _F32
+    b = b.astype(dtype)
     single = b.ndim == 1
     b = np.atleast_2d(b)
     if b.ndim != 2 or b.shape[1] != 4:
@@ -79,9 +82,9 @@ def box_to_center_scale(
     x1, y1, x2, y2 = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
     w = x2 - x1
     h = y2 - y1
-    half = _F32(0.5)
-    a = _F32(aspect_ratio)
-    centers = np.stack([x1 + w * half, y1 + h * half], axis=1)
+    half = dtype(0.5)
+    a = dtype(aspect_ratio)
+    centers = np.stack([x1 + w * half, y1 + h * half], axis=1).astype(_F32)
     wider = w > a * h
     taller = w < a * h
     new_h = np.where(wider, w / a, h)

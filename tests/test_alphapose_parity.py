@@ -1,6 +1,6 @@
 """End-to-end parity with the ORIGINAL AlphaPose: same weights, same boxes -> the same alphapose-results.json.
 
-The golden files were made by running AlphaPose's own ``--detfile`` demo path (c60106d1, OpenCV 4.x) on the
+The golden files were made by running AlphaPose's own ``--detfile`` demo path (c60106d1, OpenCV 4.x, NumPy 1.x) on the
 four shared COCO images with the seeded FastPose weights below; tests/data/README.md says exactly how
 (tests/data/make_alphapose_parity.py). Here akit's PosePipeline runs on the same inputs and must agree.
 """
@@ -31,10 +31,11 @@ MIN_DET_SCORE = 0.1  # AlphaPose's YOLO confidence threshold; 55 of the 118 shar
 CONV_OUT_GAIN = 6e-5  # scales conv_out so heatmaps vary by ~0.1 around CONV_OUT_BIAS, like a trained model's
 CONV_OUT_BIAS = 0.5  # every joint's peak (its score) is then > 0.5, so pose NMS keeps people
 
-# Largest differences accepted: float32 rounding of pixel coordinates and scores, nothing more.
-KEYPOINT_TOL = 1e-4  # pixels
-SCORE_TOL = 1e-6
-BOX_TOL = 1e-4  # pixels
+# Largest differences accepted: float32 rounding, nothing more. akit batches crops differently from the demo,
+# which moves heatmap values by ~5e-7 (oneDNN sums in another order) and merged keypoints by 1-2 ulps.
+KEYPOINT_TOL = 2.5e-4  # pixels: 4 float32 ulps for x in [512, 1024)
+SCORE_TOL = 2e-6
+BOX_TOL = 0.0  # detection-file boxes stay float64 end to end, as in AlphaPose
 
 
 def parity_state_dict(template: Mapping[str, torch.Tensor], seed: int = SEED) -> dict[str, torch.Tensor]:
@@ -81,19 +82,28 @@ def parity_detections(coco_dir: Path, min_score: float = MIN_DET_SCORE) -> list[
 
 
 @pytest.fixture(scope="module")
-def parity_model() -> torch.nn.Module:
+def akit_records(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, list[dict]]:
+    """akit's AlphaPose records for the parity inputs, without and with flip test (one model, built once)."""
+    if not COCO.is_dir():
+        pytest.fail(f"team data folder missing: {COCO}")
     cfg = load_config(CONFIG)
     model = build_pose_model(cfg)
     model.load_state_dict(parity_state_dict(model.state_dict()), strict=True)
-    return model.eval()
+    detections = parity_detections(COCO)
+    detfile = tmp_path_factory.mktemp("parity") / "detections.json"
+    detfile.write_text(json.dumps(detections))
+    images = list(dict.fromkeys(Path(d["image_id"]) for d in detections))  # first-appearance order, as AlphaPose
+    runs = {}
+    for flip in (False, True):
+        pipeline = PosePipeline(cfg, pose_model=model, detfile=detfile, device="cpu", flip=flip)
+        runs[flip] = [
+            rec for result in pipeline.run(ImageListSource(images, "parity")) for rec in alphapose_records(result)
+        ]
+    return runs
 
 
-def run_akit(model: torch.nn.Module, detfile: Path, images: list[Path], flip: bool) -> list[dict]:
-    pipeline = PosePipeline(load_config(CONFIG), pose_model=model, detfile=detfile, device="cpu", flip=flip)
-    records: list[dict] = []
-    for result in pipeline.run(ImageListSource(images, "parity images")):
-        records.extend(alphapose_records(result))
-    return records
+def golden(flip: bool) -> list[dict]:
+    return json.loads((GOLDEN / f"alphapose_parity_{'flip' if flip else 'noflip'}.json").read_text())
 
 
 def members(idx: object) -> list[float]:
@@ -103,37 +113,42 @@ def members(idx: object) -> list[float]:
     return [float(idx)]
 
 
-def max_differences(ours: list[dict], golden: list[dict]) -> dict[str, float]:
-    """Per-field max |difference| after checking the structure (people per image, order, idx) is identical."""
-    assert [r["image_id"] for r in ours] == [r["image_id"] for r in golden], "people per image or their order differ"
-    assert [r["category_id"] for r in ours] == [1] * len(golden)
-    assert [members(r["idx"]) for r in ours] == [members(r["idx"]) for r in golden], "merged clusters differ"
+def max_differences(ours: list[dict], theirs: list[dict]) -> dict[str, float]:
+    """Per-field max |difference| between two record lists of the same people."""
     ours_kp = np.array([r["keypoints"] for r in ours], np.float64).reshape(len(ours), -1, 3)
-    gold_kp = np.array([r["keypoints"] for r in golden], np.float64).reshape(len(golden), -1, 3)
+    their_kp = np.array([r["keypoints"] for r in theirs], np.float64).reshape(len(theirs), -1, 3)
     return {
-        "keypoints": float(np.abs(ours_kp[..., :2] - gold_kp[..., :2]).max()),
-        "keypoint_scores": float(np.abs(ours_kp[..., 2] - gold_kp[..., 2]).max()),
-        "score": float(np.abs(np.subtract([r["score"] for r in ours], [r["score"] for r in golden])).max()),
-        "box": float(np.abs(np.subtract([r["box"] for r in ours], [r["box"] for r in golden])).max()),
+        "keypoints": float(np.abs(ours_kp[..., :2] - their_kp[..., :2]).max()),
+        "keypoint_scores": float(np.abs(ours_kp[..., 2] - their_kp[..., 2]).max()),
+        "score": float(np.abs(np.subtract([r["score"] for r in ours], [r["score"] for r in theirs])).max()),
+        "box": float(np.abs(np.subtract([r["box"] for r in ours], [r["box"] for r in theirs])).max()),
     }
 
 
-@pytest.mark.parametrize("flip", [False, True], ids=["noflip", "flip"])
-def test_keypoints_match_original_alphapose(tmp_path: Path, parity_model: torch.nn.Module, flip: bool) -> None:
-    if not COCO.is_dir():
-        pytest.fail(f"team data folder missing: {COCO}")
-    detections = parity_detections(COCO)
-    detfile = tmp_path / "detections.json"
-    detfile.write_text(json.dumps(detections))
-    images = list(dict.fromkeys(Path(d["image_id"]) for d in detections))  # first-appearance order, as AlphaPose
-    golden = json.loads((GOLDEN / f"alphapose_parity_{'flip' if flip else 'noflip'}.json").read_text())
+FLIPS = pytest.mark.parametrize("flip", [False, True], ids=["noflip", "flip"])
 
-    ours = run_akit(parity_model, detfile, images, flip)
 
-    assert len(golden) > 10  # several people per image survive pose NMS
-    diff = max_differences(ours, golden)
+@FLIPS
+def test_same_people_in_same_order_with_same_clusters(akit_records: dict[bool, list[dict]], flip: bool) -> None:
+    ours, theirs = akit_records[flip], golden(flip)
+    assert len(theirs) > 30 and any(len(members(r["idx"])) == 3 for r in theirs)  # pose NMS merged real clusters
+    assert [r["image_id"] for r in ours] == [r["image_id"] for r in theirs]
+    assert [r["category_id"] for r in ours] == [1] * len(theirs)
+    assert [members(r["idx"]) for r in ours] == [members(r["idx"]) for r in theirs]
+    assert [list(r) for r in ours] == [list(r) for r in theirs]  # same keys in the same order
+
+
+@FLIPS
+def test_keypoints_and_scores_equal_to_float32_rounding(akit_records: dict[bool, list[dict]], flip: bool) -> None:
+    ours, theirs = akit_records[flip], golden(flip)
+    assert [members(r["idx"]) for r in ours] == [members(r["idx"]) for r in theirs]
+    diff = max_differences(ours, theirs)
     print(f"flip={flip}: max differences {diff}")
     assert diff["keypoints"] <= KEYPOINT_TOL
     assert diff["keypoint_scores"] <= SCORE_TOL
     assert diff["score"] <= SCORE_TOL
     assert diff["box"] <= BOX_TOL
+
+
+def test_idx_written_as_alphapose_writes_it_for_a_detfile(akit_records: dict[bool, list[dict]]) -> None:
+    assert [r["idx"] for r in akit_records[False]] == [r["idx"] for r in golden(False)]

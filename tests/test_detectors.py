@@ -251,7 +251,8 @@ def test_detfile_on_coco_person_detections():
     }
     for name, count in counts.items():
         dets = det.lookup(name)
-        assert len(dets) == count and dets.boxes.shape == (count, 4) and dets.boxes.dtype == np.float32
+        # file boxes stay float64, as AlphaPose's loader keeps them (its crops are computed from them in float64)
+        assert len(dets) == count and dets.boxes.shape == (count, 4) and dets.boxes.dtype == np.float64
         assert len(det.lookup(COCO / name)) == count  # a full path finds it too
     assert sum(len(det.lookup(i)) for i in det.image_ids()) == 118
     assert sum(int((det.lookup(n).scores >= 0.5).sum()) for n in counts) == 18  # README: 18 boxes >= 0.5
@@ -286,7 +287,7 @@ def test_detfile_formats_and_errors(tmp_path):
     assert det.image_ids() == ["frames/a.jpg", "b.jpg"]
     a = det.lookup("other/dir/a.jpg")  # by basename
     np.testing.assert_array_equal(a.boxes, [[1, 2, 4, 6], [5, 5, 6, 6]])
-    assert a.ids.tolist() == [7, -1]
+    assert a.ids.tolist() == [7, 0]  # a record without "idx" gets AlphaPose's default id 0
     assert len(DetFileDetector(path, category_id=1).lookup("b.jpg")) == 0  # category 3 dropped
     assert len(DetFileDetector(path, category_id=1).lookup("a.jpg")) == 2  # no category_id: kept
     with pytest.raises(AkitError, match="image ids"):

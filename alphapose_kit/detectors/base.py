@@ -9,11 +9,18 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 
+def _float_array(values: object) -> np.ndarray:
+    """float64 stays float64 (detection files keep it, as AlphaPose's loader does); anything else is float32."""
+    array = np.asarray(values)
+    return array if array.dtype == np.float64 else array.astype(np.float32)
+
+
 @dataclass(eq=False)
 class Detections:
     """The boxes found in one image.
 
-    ``boxes`` is float32 (M, 4) x1, y1, x2, y2 in pixels of the ORIGINAL image, ``scores`` float32 (M,).
+    ``boxes`` is (M, 4) x1, y1, x2, y2 in pixels of the ORIGINAL image, ``scores`` (M,): float32 from networks,
+    float64 from detection files (AlphaPose computes crops of file boxes in float64, so akit keeps them).
     ``ids`` (int64 (M,)) carries per-box ids where the source has them (a detection file's ``idx``);
     ``labels`` (int64 (M,)) the class index where a network detected the box. M may be 0.
     """
@@ -24,8 +31,8 @@ class Detections:
     labels: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
-        self.scores = np.asarray(self.scores, dtype=np.float32).reshape(-1)
+        self.boxes = _float_array(self.boxes).reshape(-1, 4)
+        self.scores = _float_array(self.scores).reshape(-1)
         if len(self.scores) != len(self.boxes):
             raise ValueError(f"{len(self.boxes)} boxes but {len(self.scores)} scores")
         for field in ("ids", "labels"):

@@ -14,6 +14,8 @@ import os
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import AkitError
 from .base import Detections
 
@@ -107,10 +109,9 @@ class DetFileDetector:
     def _to_detections(entries: list[tuple[list[float], float, int | None]]) -> Detections:
         if not entries:
             return Detections.empty()
-        ids = None
-        if any(idx is not None for _, _, idx in entries):
-            ids = [-1 if idx is None else idx for _, _, idx in entries]
-        return Detections([e[0] for e in entries], [e[1] for e in entries], ids=ids)
+        ids = [0 if idx is None else idx for _, _, idx in entries]  # AlphaPose's default id is 0
+        boxes = np.asarray([e[0] for e in entries], dtype=np.float64)
+        return Detections(boxes, np.asarray([e[1] for e in entries], dtype=np.float64), ids=ids)
 
     def image_ids(self) -> list[Hashable]:
         """The file's image ids in first-appearance order (images whose boxes were all filtered included)."""

@@ -1,11 +1,13 @@
 """Regenerate alphapose_parity_{noflip,flip}.json by running the ORIGINAL AlphaPose demo path (see README.md).
 
 No AlphaPose code is in this repository: the original is extracted outside it and imported from there. Run it
-with OpenCV 4.x (AlphaPose's crop is cv2.warpAffine, whose 5.x version samples differently):
+with OpenCV 4.x (AlphaPose's crop is cv2.warpAffine, whose 5.x version samples differently) and NumPy 1.x (the
+original's era: its ``_center_scale_to_box`` mixes float32 scalars with Python floats, float64 under NumPy 1.x
+promotion, float32 under NumPy 2):
 
-    git -C <AlphaPose git dir> archive c60106d1 alphapose configs | tar -x -C /tmp/ap
+    git -C <AlphaPose git dir> archive c60106d1 alphapose configs detector | tar -x -C /tmp/ap
     python -m venv /tmp/apenv --system-site-packages
-    /tmp/apenv/bin/pip install 'opencv-python-headless<5' easydict
+    /tmp/apenv/bin/pip install "numpy<2" "opencv-python-headless<5" easydict
     /tmp/apenv/bin/python tests/data/make_alphapose_parity.py /tmp/ap
 
 What runs is the original's ``--detfile`` demo: FileDetectionLoader (box -> centre/scale, warpAffine crop,
@@ -24,6 +26,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import cv2
+import numpy as np
 import torch
 import torchvision
 
@@ -37,8 +40,8 @@ POSE_BATCH = 64  # the demo's --posebatch default; halved with --flip
 
 def import_original(root: Path):
     """Import the original from ``root`` with its CUDA extensions stubbed and no ImageNet download."""
-    for name in ("alphapose.utils.roi_align.roi_align_cuda",):  # imported by SimpleTransform, unused on this path
-        sys.modules[name] = types.ModuleType(name)
+    stub = "alphapose.utils.roi_align.roi_align_cuda"  # imported by SimpleTransform, unused on this path
+    sys.modules[stub] = types.ModuleType(stub)
     resnet50 = torchvision.models.resnet50
     torchvision.models.resnet50 = lambda pretrained=False, **kw: resnet50(weights=None)  # weights replaced below
     sys.path.insert(0, str(root))
@@ -98,8 +101,8 @@ def run_demo(orig, cfg, model, detfile: Path, outdir: Path, use_flip: bool) -> l
 
 
 def main(root: Path, out_dir: Path) -> None:
-    if not cv2.__version__.startswith("4."):
-        sys.exit(f"needs OpenCV 4.x (AlphaPose's warpAffine); this is {cv2.__version__}")
+    if not cv2.__version__.startswith("4.") or not np.__version__.startswith("1."):
+        sys.exit(f"needs OpenCV 4.x and NumPy 1.x (AlphaPose's era); this is {cv2.__version__}, {np.__version__}")
     torch.set_num_threads(1)
     orig = import_original(root)
     cfg = orig.update_config(str(root / CONFIG))
