@@ -126,6 +126,7 @@ def infer(
     pose_nms: Annotated[str, typer.Option("--pose-nms", help="pnms, oks or none")] = "pnms",
     min_box_area: Annotated[float, typer.Option("--min-box-area")] = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or summary")] = False,
+    threads: Annotated[int | None, typer.Option("--threads", help="CPU threads for torch (default: all cores)")] = None,
 ) -> None:
     """Detect people and their keypoints; write JSON (streamed, crash-safe) and optionally rendered output.
 
@@ -154,6 +155,7 @@ def infer(
         pose_nms=pose_nms,
         min_box_area=min_box_area,
         quiet=quiet,
+        threads=threads,
         opts=_split_opts(list(ctx.args)),
     )
     run_inference(options)

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
 from tqdm import tqdm
 
 from .errors import AkitError
@@ -53,6 +54,7 @@ class InferOptions:
     pose_nms: str = "pnms"
     min_box_area: float = 0.0
     quiet: bool = False
+    threads: int | None = None
     opts: list[str] = field(default_factory=list)
 
 
@@ -104,6 +106,10 @@ def run_inference(options: InferOptions) -> InferSummary:
     """Run ``akit infer`` with ``options``; returns the summary (also printed unless quiet)."""
     from .config import load_config
 
+    if options.threads is not None:
+        if options.threads < 1:
+            raise AkitError("--threads must be at least 1")
+        torch.set_num_threads(options.threads)
     source = open_source(options.source)
     config, checkpoint = resolve_model_choice(options.config, options.checkpoint)
     cfg = load_config(config, options.opts)

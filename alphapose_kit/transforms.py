@@ -201,11 +201,10 @@ def warp_affine_linear(
 
     AlphaPose's crops were made by OpenCV 4.x, whose 8-bit bilinear warp is fixed point: the matrix is
     inverted in float64; source coordinates are accumulated in 1/1024 pixel (``round(M0 * x * 1024)`` per
-    column plus ``round((M1 * y + M2) * 1024) + 16`` per row, rounding half to even), cut to 1/32 pixel
-    (``fx``, ``fy`` in 0..31), and the four taps are weighted ``(32 - fy)(32 - fx)``, ``(32 - fy) fx``,
-    ``fy (32 - fx)``, ``fy fx`` (times 32: 15-bit weights summing to 32768), then ``(sum + 16384) >> 15``.
-    Taps outside the image read 0. OpenCV 4.8 to 4.12 give exactly this; OpenCV 5 changed its warp (about
-    6 % of crop pixels differ, by up to 6 grey levels), so akit does not use ``cv2.warpAffine`` for crops.
+    column plus ``round((M1 * y + M2) * 1024) + 16`` per row, rounding half to even), cut to 1/32 pixel, and
+    handed to ``remap`` as integer taps plus a 1/32-pixel table index, whose bilinear weights are 15-bit
+    fixed point. OpenCV 5 changed how ``warpAffine`` builds those maps (about 6 % of crop pixels differ, by up
+    to 6 grey levels), but not ``remap`` itself, so akit builds the 4.x maps here and calls ``cv2.remap``.
 
     Args:
         image: ``(H, W, C)`` or ``(H, W)`` uint8 image.
@@ -218,25 +217,12 @@ def warp_affine_linear(
     src = np.asarray(image)
     if src.dtype != np.uint8:
         raise ValueError(f"warp_affine_linear needs a uint8 image; got {src.dtype}")
-    squeeze = src.ndim == 2
-    planes = _pad_for_warp(src[:, :, None] if squeeze else src)
-    out = _warp_padded(planes, matrix, dsize)
-    return out[0] if squeeze else np.ascontiguousarray(out.transpose(1, 2, 0))
+    taps, fractions = _fixed_point_maps(matrix, dsize)
+    return cv2.remap(src, taps, fractions, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
-_PAD = 2  # zero border that lets every out-of-image tap read 0 without masks
-
-
-def _pad_for_warp(src: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """``(H, W, C)`` image -> ``(C, H + 4, W + 4)`` planes with a 2-pixel zero border (once per image)."""
-    return np.pad(np.transpose(src, (2, 0, 1)), ((0, 0), (_PAD, _PAD), (_PAD, _PAD)))
-
-
-def _warp_padded(planes: NDArray[np.uint8], matrix: ArrayLike, dsize: Sequence[int]) -> NDArray[np.uint8]:
-    """:func:`warp_affine_linear` on planes from :func:`_pad_for_warp`; returns ``(C, height, width)`` uint8."""
-    channels, h_pad, w_pad = planes.shape
-    h_src, w_src = h_pad - 2 * _PAD, w_pad - 2 * _PAD
-    flat = planes.reshape(channels, -1)
+def _fixed_point_maps(matrix: ArrayLike, dsize: Sequence[int]) -> tuple[NDArray[np.int16], NDArray[np.uint16]]:
+    """OpenCV 4.x warpAffine's remap maps: (height, width, 2) int16 source taps, (height, width) table indices."""
     out_w, out_h = int(dsize[0]), int(dsize[1])
     m0, m1, m2, m3, m4, m5 = (float(v) for v in np.asarray(matrix, dtype=np.float64).reshape(6))
     # Invert the forward matrix exactly as OpenCV does (plain float64 operations, in this order).
@@ -256,22 +242,11 @@ def _warp_padded(planes: NDArray[np.uint8], matrix: ArrayLike, dsize: Sequence[i
     y0 = np.rint((m4 * rows + m5) * ab_scale).astype(np.int64) + round_delta
     xq = (x0[:, None] + adelta[None, :]) >> (_AB_BITS - _INTER_BITS)
     yq = (y0[:, None] + bdelta[None, :]) >> (_AB_BITS - _INTER_BITS)
-    fx = (xq & (_INTER_TAB - 1)).astype(np.int32)
-    fy = (yq & (_INTER_TAB - 1)).astype(np.int32)
-    # Top-left tap, clipped so that anything outside lands in the zero border (taps at -2..-1 or W..W+1).
-    sx = np.clip(xq >> _INTER_BITS, -_PAD, w_src) + _PAD
-    sy = np.clip(yq >> _INTER_BITS, -_PAD, h_src) + _PAD
-    i00 = sy * w_pad + sx
-    v00 = np.take(flat, i00, axis=1).astype(np.int32)
-    v01 = np.take(flat, i00 + 1, axis=1).astype(np.int32)
-    v10 = np.take(flat, i00 + w_pad, axis=1).astype(np.int32)
-    v11 = np.take(flat, i00 + w_pad + 1, axis=1).astype(np.int32)
-    # sum(w * v) with w = 32 * (row weight) * (column weight) is 32 * acc below, so
-    # (sum + 2^14) >> 15 == (acc + 2^9) >> 10. (OpenCV stores the exact-pixel weight 32768 as
-    # (32767, 0, 0, 1), which never changes an 8-bit result.)
-    gx = _INTER_TAB - fx
-    acc = (v00 * gx + v01 * fx) * (_INTER_TAB - fy) + (v10 * gx + v11 * fx) * fy
-    return ((acc + (1 << (2 * _INTER_BITS - 1))) >> (2 * _INTER_BITS)).astype(np.uint8)
+    taps = np.empty((out_h, out_w, 2), np.int16)
+    taps[..., 0] = np.clip(xq >> _INTER_BITS, -32768, 32767)  # saturate_cast<short>, as OpenCV
+    taps[..., 1] = np.clip(yq >> _INTER_BITS, -32768, 32767)
+    fractions = ((yq & (_INTER_TAB - 1)) * _INTER_TAB + (xq & (_INTER_TAB - 1))).astype(np.uint16)
+    return taps, fractions
 
 
 def normalize_crop(crop: NDArray) -> NDArray[np.float32]:
@@ -326,14 +301,13 @@ def crop_people(
         raise ValueError(f"got {len(c)} centres but {len(s)} scales")
     inp_h, inp_w = int(input_size[0]), int(input_size[1])
     crops = np.empty((len(c), 3, inp_h, inp_w), dtype=_F32)
-    planes = _pad_for_warp(image) if image.dtype == np.uint8 and len(c) else None
     for i in range(len(c)):
         m = get_affine_transform(c[i], s[i, 0], (inp_w, inp_h))
-        if planes is not None:
-            crops[i] = _normalize_chw(_warp_padded(planes, m, (inp_w, inp_h)))
+        if image.dtype == np.uint8:
+            warped = warp_affine_linear(image, m, (inp_w, inp_h))
         else:  # not uint8: AlphaPose never gets here (cv2.imread gives uint8); use OpenCV as is
             warped = cv2.warpAffine(image, m, (inp_w, inp_h), flags=cv2.INTER_LINEAR, borderValue=0)
-            crops[i] = normalize_crop(warped)
+        crops[i] = normalize_crop(warped)
     return crops, center_scale_to_box(c, s)
 
 

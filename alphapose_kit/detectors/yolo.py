@@ -177,16 +177,17 @@ class YOLODetector:
 
     def _candidates(self, pred: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Filter one image's (anchors, 5 + C) predictions; CPU float32 boxes x1y1x2y2, scores, labels."""
-        pred = pred[pred[:, 4] > self.conf]
+        objectness = pred[:, 4]
         class_score, labels = pred[:, 5:].max(1)
-        scores = pred[:, 4]
+        keep = objectness > self.conf
+        scores = objectness
         if self.score == "objectness*class":
-            scores = scores * class_score
-            ok = scores > self.conf
-            pred, scores, labels = pred[ok], scores[ok], labels[ok]
+            scores = objectness * class_score
+            keep &= scores > self.conf
         if self.classes is not None:
-            ok = torch.isin(labels, torch.tensor(self.classes, device=labels.device))
-            pred, scores, labels = pred[ok], scores[ok], labels[ok]
+            keep &= torch.isin(labels, torch.tensor(self.classes, device=labels.device))
+        rows = torch.nonzero(keep).flatten()  # one gather of the 4 box columns, not of every 5 + C row
+        pred, scores, labels = pred[rows, :4], scores[rows], labels[rows]
         cxcy, half_wh = pred[:, 0:2], pred[:, 2:4] / 2
         boxes = torch.cat([cxcy - half_wh, cxcy + half_wh], 1)
         return boxes.cpu(), scores.cpu(), labels.cpu()
