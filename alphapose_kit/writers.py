@@ -97,6 +97,7 @@ class ResultWriter:
         self.video_path = self.outdir / video_name
         self._jsonl = self.jsonl_path.open("w")
         self._video: cv2.VideoWriter | None = None
+        self._video_size: tuple[int, int] = (0, 0)
         self.frames = 0
         self.people = 0
         if save_images:
@@ -129,12 +130,14 @@ class ResultWriter:
                 raise AkitError(f"could not write image {self.outdir / 'vis' / name}")
         if self.save_video:
             if self._video is None:
-                height, width = canvas.shape[:2]
+                self._video_size = canvas.shape[1::-1]
                 self._video = cv2.VideoWriter(
-                    str(self.video_path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (width, height)
+                    str(self.video_path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, self._video_size
                 )
                 if not self._video.isOpened():
                     raise AkitError(f"could not open video writer for {self.video_path}")
+            if canvas.shape[1::-1] != self._video_size:  # images of mixed sizes: fit them to the first one
+                canvas = cv2.resize(canvas, self._video_size, interpolation=cv2.INTER_AREA)
             self._video.write(canvas)
 
     def close(self) -> None:

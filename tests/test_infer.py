@@ -220,12 +220,19 @@ def test_frame_without_people_is_an_empty_list(capsys, tmp_path, shared_data, po
     out = tmp_path / "out"
     code, err = infer(
         capsys, str(shared_data / "coco"), "--checkpoint", str(pose_ckpt), "--detfile", str(detfile),
-        "--outdir", str(out), "--device", "cpu", "-q", *SMALL,
+        "--outdir", str(out), "--device", "cpu", "-q", "--save-video", *SMALL,
     )  # fmt: skip
     assert code == 0, err
     lines = [json.loads(line) for line in (out / "alphapose-results.jsonl").read_text().splitlines()]
     assert len(lines) == 4 and [len(line["people"]) for line in lines] == [1, 0, 0, 0]
     assert len(read_json(out / "alphapose-results.json")) == 1
+    # the four images differ in size; every one becomes a frame of the first one's size (640x425; the mp4v
+    # encoder rounds the height down to an even 424)
+    video = cv2.VideoCapture(str(out / "AlphaPose_coco.mp4"))
+    sizes = []
+    while (item := video.read())[0]:
+        sizes.append(item[1].shape)
+    assert len(sizes) == 4 and set(sizes) == {(424, 640, 3)}
 
 
 def test_halpe26_model_through_the_same_path(capsys, tmp_path, shared_data, coco_detfile) -> None:
