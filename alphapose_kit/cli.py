@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from .errors import AkitError
@@ -99,7 +98,8 @@ def _split_opts(extra: list[str]) -> list[str]:
     if not extra:
         return []
     if extra[0] != "--opts":
-        raise AkitError(f"unknown option {extra[0]!r}; see akit infer --help")
+        kind = "option" if extra[0].startswith("-") else "argument"
+        raise AkitError(f"unexpected {kind} {extra[0]!r}; see akit infer --help")
     return extra[1:]
 
 
@@ -127,6 +127,7 @@ def infer(
     min_box_area: Annotated[float, typer.Option("--min-box-area")] = 0.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or summary")] = False,
     threads: Annotated[int | None, typer.Option("--threads", help="CPU threads for torch (default: all cores)")] = None,
+    det_size: Annotated[int | None, typer.Option("--det-size", help="detector letterbox side (608 / 640)")] = None,
 ) -> None:
     """Detect people and their keypoints; write JSON (streamed, crash-safe) and optionally rendered output.
 
@@ -156,6 +157,7 @@ def infer(
         min_box_area=min_box_area,
         quiet=quiet,
         threads=threads,
+        det_size=det_size,
         opts=_split_opts(list(ctx.args)),
     )
     run_inference(options)
@@ -171,14 +173,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _echo_err("interrupted")
         return 130
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         _echo_err("aborted")
         return 130
-    except click.ClickException as exc:
-        _echo_err(exc.format_message().splitlines()[0])
-        return exc.exit_code
+    except typer.TyperException as exc:  # usage errors: missing argument, bad number, unknown command
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        _echo_err((message.strip().splitlines() or [type(exc).__name__])[0])
+        return getattr(exc, "exit_code", 2)
     if code == 130:  # Typer turns Ctrl-C into this exit code
         _echo_err("interrupted")
     return code if isinstance(code, int) else 0

@@ -15,9 +15,9 @@ import torch
 from tqdm import tqdm
 
 from .errors import AkitError
-from .pipeline import STAGES, PosePipeline
+from .pipeline import POSE_NMS, STAGES, PosePipeline
 from .sources import open_source
-from .writers import ResultWriter, ensure_writable_dir, next_run_dir
+from .writers import FORMATS, ResultWriter, ensure_writable_dir, next_run_dir
 
 DEFAULT_CONFIG = "coco/fastpose_res50_256x192"
 STAGE_UNITS = {
@@ -55,6 +55,7 @@ class InferOptions:
     min_box_area: float = 0.0
     quiet: bool = False
     threads: int | None = None
+    det_size: int | None = None
     opts: list[str] = field(default_factory=list)
 
 
@@ -102,18 +103,35 @@ def resolve_model_choice(config: str | None, checkpoint: str | None) -> tuple[st
     return config, checkpoint
 
 
+def _check_options(options: InferOptions) -> None:
+    """Reject bad flag values before anything slow (model loading, downloads) happens."""
+    if options.fmt not in FORMATS:
+        raise AkitError(f"unknown format {options.fmt!r}; choose one of {', '.join(FORMATS)}")
+    if options.pose_nms not in POSE_NMS:
+        raise AkitError(f"unknown pose NMS {options.pose_nms!r}; choose one of {', '.join(POSE_NMS)}")
+    for flag, value in (("--batch", options.batch), ("--det-batch", options.det_batch), ("--threads", options.threads)):
+        if value is not None and value < 1:
+            raise AkitError(f"{flag} must be at least 1, got {value}")
+    if options.min_box_area < 0:
+        raise AkitError(f"--min-box-area must not be negative, got {options.min_box_area}")
+    if options.det_size is not None and (options.det_size <= 0 or options.det_size % 32):
+        raise AkitError(f"--det-size must be a positive multiple of 32, got {options.det_size}")
+    if options.detfile is not None and (
+        options.conf is not None or options.nms is not None or options.detector_weights
+    ):
+        raise AkitError("--conf, --nms and --detector-weights do not apply with --detfile (boxes come from the file)")
+
+
 def run_inference(options: InferOptions) -> InferSummary:
     """Run ``akit infer`` with ``options``; returns the summary (also printed unless quiet)."""
     from .config import load_config
 
+    _check_options(options)
     if options.threads is not None:
-        if options.threads < 1:
-            raise AkitError("--threads must be at least 1")
         torch.set_num_threads(options.threads)
     source = open_source(options.source)
     config, checkpoint = resolve_model_choice(options.config, options.checkpoint)
     cfg = load_config(config, options.opts)
-    outdir = ensure_writable_dir(options.outdir or next_run_dir())
     pipeline = PosePipeline(
         cfg,
         checkpoint=checkpoint,
@@ -129,17 +147,18 @@ def run_inference(options: InferOptions) -> InferSummary:
         nms=options.nms,
         pose_nms=options.pose_nms,
         min_box_area=options.min_box_area,
+        det_size=options.det_size,
     )
-    stem = Path(options.source).stem if source.kind in ("video", "images") else "stream"
     writer = ResultWriter(
-        outdir,
+        ensure_writable_dir(options.outdir or next_run_dir()),  # only once everything loaded: no empty runs
         pipeline.keypoint_set,
         fmt=options.fmt,
         save_video=options.save_video,
         save_images=options.save_images,
-        video_name=f"AlphaPose_{stem}.mp4",
+        video_name=f"AlphaPose_{source.name}.mp4",
         fps=source.fps or 25.0,
     )
+    outdir = writer.outdir
     interrupted = False
     started = time.perf_counter()
     bar = tqdm(total=source.length, unit="frame", disable=options.quiet, file=sys.stderr, dynamic_ncols=True)

@@ -8,6 +8,7 @@ frames, pose crops across people and frames, and every stage is timed so through
 from __future__ import annotations
 
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -31,6 +32,8 @@ from .sources import Frame, FrameSource, ThreadedReader, open_source
 from .transforms import box_to_center_scale, crop_people, heatmap_to_image
 
 POSE_NMS = ("pnms", "oks", "none")
+DECODERS = ("MSELoss", "L1JointRegression", "Combined")  # LOSS.TYPE values akit's codec decodes
+NORM_TYPES = ("sigmoid", "softmax", "divide_sum")
 STAGES = ("read", "detect", "crop", "pose", "decode", "nms")
 
 
@@ -80,6 +83,7 @@ class PosePipeline:
         pose_nms: str = "pnms",
         min_box_area: float = 0.0,
         pose_model: nn.Module | None = None,
+        det_size: int | None = None,
     ) -> None:
         if pose_nms not in POSE_NMS:
             raise AkitError(f"unknown pose NMS {pose_nms!r}; choose one of {', '.join(POSE_NMS)}")
@@ -90,6 +94,8 @@ class PosePipeline:
         if half and self.device.type != "cuda":
             raise AkitError("--half needs a CUDA device; drop --half or use --device cuda")
         self.keypoint_set = keypoint_set_of(self.cfg)
+        if pose_model is None and checkpoint is None:
+            warnings.warn("PosePipeline without a checkpoint runs random weights", stacklevel=2)
         self.model = pose_model if pose_model is not None else load_pose_model(self.cfg, checkpoint, self.device)
         self.model.eval()
         if self.device.type == "cuda":
@@ -97,23 +103,47 @@ class PosePipeline:
         self.input_size = tuple(self.cfg.DATA_PRESET.IMAGE_SIZE)  # (h, w)
         self.heatmap_size = tuple(self.cfg.DATA_PRESET.HEATMAP_SIZE)
         self.loss_type = loss_type(self.cfg)
+        self.norm_type = self.cfg.LOSS.NORM_TYPE or self.cfg.DATA_PRESET.NORM_TYPE or "sigmoid"
         self.flip = flip
         self.batch = batch
         self.det_batch = det_batch
         self.half = half
         self.pose_nms = pose_nms
         self.min_box_area = float(min_box_area)
-        self.detector = self._make_detector(detector, detector_weights, detfile, conf, nms)
+        self._check_decoder()
+        self.detector = self._make_detector(detector, detector_weights, detfile, conf, nms, det_size)
         self.timer = StageTimer()
         if flip and not self.keypoint_set.flip_pairs and self.keypoint_set.num_joints > 1:
             raise AkitError(f"--flip needs flip pairs; keypoint set {self.keypoint_set.name!r} has none")
 
-    def _make_detector(self, detector, weights, detfile, conf, nms) -> Callable[..., list[Detections]]:
+    def _check_decoder(self) -> None:
+        """Fail at start-up, not mid-run, when the config asks for a decoder akit does not have."""
+        if self.loss_type not in DECODERS:
+            raise AkitError(f"LOSS.TYPE {self.loss_type!r} cannot be decoded; akit supports {', '.join(DECODERS)}")
+        if self.norm_type not in NORM_TYPES:
+            raise AkitError(f"LOSS.NORM_TYPE {self.norm_type!r} is not supported; use {', '.join(NORM_TYPES)}")
+        k = self.keypoint_set.num_joints
+        if self.loss_type == "Combined" and k <= (42 if k == 68 else 110):
+            raise AkitError(f"LOSS.TYPE Combined needs the 68-, 133- or 136-joint layouts, not {k} joints")
+
+    def _make_detector(
+        self,
+        detector: str | Callable[..., list[Detections]],
+        weights: str | Path | None,
+        detfile: str | Path | None,
+        conf: float | None,
+        nms: float | None,
+        det_size: int | None,
+    ) -> Callable[..., list[Detections]]:
         if detfile is not None:
             return load_detector("detfile", weights=detfile)
         if callable(detector):
             return detector
-        options = {"device": self.device, "batch_size": self.det_batch}
+        if str(detector).strip().lower() == "detfile":
+            raise AkitError("--detector detfile needs the file: pass --detfile FILE instead")
+        options: dict = {"device": self.device, "batch_size": self.det_batch}
+        if det_size is not None:
+            options["input_size"] = det_size
         if conf is not None:
             options["conf"] = conf
         if nms is not None:
@@ -217,8 +247,7 @@ class PosePipeline:
         return np.concatenate(all_coords), np.concatenate(all_scores)
 
     def _decode(self, heatmaps: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        norm_type = self.cfg.LOSS.NORM_TYPE or self.cfg.DATA_PRESET.NORM_TYPE or "sigmoid"
-        return decode_pose(heatmaps.cpu(), self.loss_type, norm_type)
+        return decode_pose(heatmaps.cpu(), self.loss_type, self.norm_type)
 
     def _finish_frame(self, frame: Frame, dets: Detections, coords: np.ndarray, scores: np.ndarray) -> FrameResult:
         size = frame.image.shape[:2]

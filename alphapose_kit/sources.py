@@ -36,24 +36,22 @@ class Frame:
 class FrameSource:
     """An ordered, re-iterable source of frames with a known kind ('video', 'images', 'webcam', 'stream')."""
 
-    def __init__(self, kind: str, description: str, fps: float = 0.0, length: int | None = None) -> None:
+    def __init__(self, kind: str, description: str, name: str, fps: float = 0.0, length: int | None = None) -> None:
         self.kind = kind
         self.description = description
+        self.name = name  # for output file names, e.g. AlphaPose_<name>.mp4
         self.fps = fps
-        self.length = length
+        self.length = length  # None when unknown (webcam, stream, some containers)
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
-
-    def __len__(self) -> int:
-        return self.length or 0
 
 
 class ImageListSource(FrameSource):
     """Still images read one by one; an unreadable file is an error naming it."""
 
-    def __init__(self, paths: list[Path], description: str) -> None:
-        super().__init__("images", description, length=len(paths))
+    def __init__(self, paths: list[Path], description: str, name: str = "images") -> None:
+        super().__init__("images", description, name, length=len(paths))
         self.paths = paths
 
     def __iter__(self) -> Iterator[Frame]:
@@ -67,12 +65,13 @@ class ImageListSource(FrameSource):
 class VideoSource(FrameSource):
     """A video file, webcam or stream through OpenCV; frames are named '<index>.jpg'."""
 
-    def __init__(self, target: str | int, kind: str, description: str) -> None:
+    def __init__(self, target: str | int, kind: str, description: str, name: str) -> None:
         capture = _open_capture(target, description)
         fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
         count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         capture.release()
-        super().__init__(kind, description, fps=fps if fps > 0 else 25.0, length=count if kind == "video" else None)
+        length = count if kind == "video" and count > 0 else None
+        super().__init__(kind, description, name, fps=fps if fps > 0 else 25.0, length=length)
         self.target = target
 
     def __iter__(self) -> Iterator[Frame]:
@@ -103,26 +102,26 @@ def open_source(source: str | Path | int) -> FrameSource:
     """Pick the reader for a source string; a missing or empty input is one AkitError line."""
     text = str(source)
     if isinstance(source, int) or text.isdigit():
-        return VideoSource(int(text), "webcam", f"webcam {text}")
+        return VideoSource(int(text), "webcam", f"webcam {text}", f"webcam{text}")
     if text.lower().startswith(STREAM_PREFIXES):
-        return VideoSource(text, "stream", f"stream {text}")
+        return VideoSource(text, "stream", f"stream {text}", "stream")
     path = Path(text)
     if path.is_dir():
         images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not images:
             raise AkitError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in directory {path}")
-        return ImageListSource(images, f"directory {path}")
-    if any(ch in text for ch in "*?["):
+        return ImageListSource(images, f"directory {path}", path.resolve().name or "images")
+    if not path.exists() and any(ch in text for ch in "*?["):
         images = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).suffix.lower() in IMAGE_SUFFIXES)
         if not images:
             raise AkitError(f"no images match {text}")
-        return ImageListSource(images, f"glob {text}")
+        return ImageListSource(images, f"glob {text}", "glob")
     if not path.exists():
         raise AkitError(f"input not found: {path}")
     if path.suffix.lower() in IMAGE_SUFFIXES:
-        return ImageListSource([path], f"image {path}")
+        return ImageListSource([path], f"image {path}", path.stem)
     if path.suffix.lower() in VIDEO_SUFFIXES or path.is_file():
-        return VideoSource(str(path), "video", f"video {path}")
+        return VideoSource(str(path), "video", f"video {path}", path.stem)
     raise AkitError(f"unsupported input {path}; give a video, an image, a directory, a glob, a webcam index or a URL")
 
 

@@ -457,3 +457,64 @@ def test_wrong_detector_weights(capsys, tmp_path, shared_data, pose_ckpt) -> Non
     code, err = infer(capsys, image, "--checkpoint", str(pose_ckpt), "--detector", "yolov3-spp",
                       "--detector-weights", str(pose_ckpt), "--device", "cpu")  # fmt: skip
     assert_one_line(code, err, "fastpose.pth")
+
+
+def test_usage_errors_are_one_line(capsys, shared_data) -> None:
+    code, err = infer(capsys)
+    assert_one_line(code, err, "Missing argument")
+    code, err = infer(capsys, str(shared_data / "coco"), "--batch", "abc")
+    assert_one_line(code, err, "--batch")
+    code, err = infer(capsys, str(shared_data / "coco"), "second_source")
+    assert_one_line(code, err, "unexpected argument 'second_source'")
+
+
+def test_bad_flag_values_fail_before_any_work(capsys, tmp_path, shared_data, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AKIT_HOME", str(tmp_path / "home"))  # nothing cached: loading would try a download
+    image = str(shared_data / "coco" / "000000000785.jpg")
+    for flags, needle in (
+        (["--format", "xyz"], "unknown format 'xyz'"),
+        (["--pose-nms", "xyz"], "unknown pose NMS"),
+        (["--batch", "0"], "--batch must be at least 1"),
+        (["--det-size", "100"], "multiple of 32"),
+        (["--min-box-area", "-1"], "must not be negative"),
+        (["--detfile", "d.json", "--conf", "0.5"], "do not apply with --detfile"),
+    ):
+        code, err = infer(capsys, image, *flags)
+        assert_one_line(code, err, needle)
+    assert not (tmp_path / "runs").exists()  # no empty run folders left behind
+
+
+def test_unsupported_decoder_fails_at_start(capsys, tmp_path, shared_data, pose_ckpt, coco_detfile) -> None:
+    out = tmp_path / "out"
+    code, err = infer(
+        capsys, str(shared_data / "coco"), "--checkpoint", str(pose_ckpt), "--detfile", str(coco_detfile),
+        "--outdir", str(out), "--device", "cpu", "--opts", "LOSS.TYPE", "L1LossDimSMPL",
+    )  # fmt: skip
+    assert_one_line(code, err, "L1LossDimSMPL")
+    assert not out.exists()
+
+
+def test_checkpoint_directory(capsys, tmp_path, shared_data) -> None:
+    code, err = infer(capsys, str(shared_data / "coco"), "--checkpoint", str(tmp_path))
+    assert_one_line(code, err, "is a directory")
+
+
+def test_glob_output_names_and_files_with_brackets(capsys, tmp_path, shared_data, pose_ckpt, coco_detfile) -> None:
+    out = tmp_path / "g"
+    code, err = infer(
+        capsys, str(shared_data / "coco" / "*.jpg"), "--checkpoint", str(pose_ckpt), "--detfile", str(coco_detfile),
+        "--outdir", str(out), "--device", "cpu", "-q", "--save-video", *SMALL,
+    )  # fmt: skip
+    assert code == 0, err
+    assert (out / "AlphaPose_glob.mp4").is_file()
+    odd = tmp_path / "img[1].jpg"  # an existing file whose name looks like a glob
+    odd.write_bytes((shared_data / "coco" / "000000000785.jpg").read_bytes())
+    detfile = tmp_path / "d.json"
+    detfile.write_text(json.dumps([{"image_id": "img[1].jpg", "bbox": [277.1, 45.7, 225.1, 333.6], "score": 0.9}]))
+    code, err = infer(
+        capsys, str(odd), "--checkpoint", str(pose_ckpt), "--detfile", str(detfile), "--outdir", str(tmp_path / "o"),
+        "--device", "cpu", "-q", *SMALL,
+    )  # fmt: skip
+    assert code == 0, err
+    assert [p["image_id"] for p in read_json(tmp_path / "o" / "alphapose-results.json")] == ["img[1].jpg"]
