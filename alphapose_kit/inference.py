@@ -72,9 +72,11 @@ class InferSummary:
 
     @property
     def fps(self) -> float:
+        """Frames per second end to end (detection included)."""
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
     def line(self) -> str:
+        """The one-line summary printed at the end of a run."""
         stages = ", ".join(f"{name} {rate:.1f} {STAGE_UNITS[name]}/s" for name, rate in self.stage_rates.items())
         state = "interrupted after" if self.interrupted else "done:"
         paths = ", ".join(str(p) for p in self.outputs)

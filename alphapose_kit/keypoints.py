@@ -49,6 +49,7 @@ class KeypointSet:
 
     @property
     def num_joints(self) -> int:
+        """K, the number of joints."""
         return len(self.names)
 
     @property

@@ -46,6 +46,7 @@ class StageTimer:
 
     @contextmanager
     def stage(self, name: str, items: int = 0, sync: torch.device | None = None) -> Iterator[None]:
+        """Time the block as ``name`` (waiting for ``sync``'s CUDA queue) and count ``items`` for it."""
         start = time.perf_counter()
         yield
         if sync is not None and sync.type == "cuda":

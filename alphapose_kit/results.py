@@ -33,6 +33,7 @@ class FrameResult:
 
     @property
     def num_people(self) -> int:
+        """How many poses this frame has after pose NMS."""
         return int(self.boxes.shape[0])
 
     @classmethod

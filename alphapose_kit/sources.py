@@ -69,13 +69,15 @@ class VideoSource(FrameSource):
         capture = _open_capture(target, description)
         fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
         count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        capture.release()
         length = count if kind == "video" and count > 0 else None
         super().__init__(kind, description, name, fps=fps if fps > 0 else 25.0, length=length)
         self.target = target
+        self._capture: cv2.VideoCapture | None = capture  # kept for the first pass: cameras may not reopen at once
 
     def __iter__(self) -> Iterator[Frame]:
-        capture = _open_capture(self.target, self.description)
+        capture, self._capture = self._capture, None
+        if capture is None:
+            capture = _open_capture(self.target, self.description)
         index = 0
         try:
             while True:

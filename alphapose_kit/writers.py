@@ -48,14 +48,19 @@ def ensure_writable_dir(path: str | Path) -> Path:
     return path
 
 
-def _atomic_write_text(path: Path, chunks: Iterator[str]) -> None:
+def _atomic_write_text(path: Path, chunks: Iterator[str], sync: bool = True) -> None:
+    """Write to a temporary file and rename it over ``path``: readers see the old file or the whole new one."""
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w") as handle:
-        for chunk in chunks:
-            handle.write(chunk)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise AkitError(f"could not write {path} ({exc.strerror or exc})") from None
 
 
 def read_jsonl(path: str | Path) -> Iterator[dict]:
@@ -112,11 +117,14 @@ class ResultWriter:
             people = openpose_people(result)
             line["people"] = people
             sep = self.outdir / "sep-json" / f"{Path(result.image_id).stem}.json"
-            _atomic_write_text(sep, iter([json.dumps({"version": "AlphaPose v0.3", "people": people})]))
+            _atomic_write_text(sep, iter([json.dumps({"version": "AlphaPose v0.3", "people": people})]), sync=False)
         else:
             line["people"] = alphapose_records(result, coco_ids=self.format == "coco")
-        self._jsonl.write(json.dumps(line) + "\n")
-        self._jsonl.flush()
+        try:
+            self._jsonl.write(json.dumps(line) + "\n")
+            self._jsonl.flush()
+        except OSError as exc:
+            raise AkitError(f"could not write {self.jsonl_path} ({exc.strerror or exc})") from None
         self.frames += 1
         self.people += result.num_people
         if image is not None and (self.save_video or self.save_images):
