@@ -53,21 +53,25 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
 def unwrap_state_dict(obj: object, origin: str | Path = "checkpoint") -> dict[str, torch.Tensor]:
     """Find the state_dict inside a checkpoint object and strip a DDP ``module.`` prefix."""
     for _ in range(3):
-        if isinstance(obj, Mapping) and not _is_tensor_dict(obj):
+        if isinstance(obj, Mapping) and as_state_dict(obj) is None:
             inner = next((obj[k] for k in _WRAPPER_KEYS if k in obj and isinstance(obj[k], Mapping)), None)
             if inner is None:
                 break
             obj = inner
-    if not isinstance(obj, Mapping) or not obj or not _is_tensor_dict(obj):
+    state = as_state_dict(obj)
+    if state is None:
         raise CheckpointError(f"{origin}: no state_dict found (expected a dict of tensors, or one under 'state_dict')")
+    return state
+
+
+def as_state_dict(obj: object) -> dict[str, torch.Tensor] | None:
+    """``obj`` as a name -> tensor dict without a DDP ``module.`` prefix, or None if it is not a dict of tensors."""
+    if not isinstance(obj, Mapping) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        return None
     state = {str(k): v for k, v in obj.items()}
     if all(k.startswith("module.") for k in state):
         state = {k[len("module.") :]: v for k, v in state.items()}
     return state
-
-
-def _is_tensor_dict(obj: Mapping) -> bool:
-    return bool(obj) and all(isinstance(v, torch.Tensor) for v in obj.values())
 
 
 def describe_state_dict(state: Mapping[str, torch.Tensor]) -> str:

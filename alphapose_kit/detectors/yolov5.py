@@ -28,6 +28,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..checkpoint import as_state_dict
 from ..errors import CheckpointError, ConfigError
 from .safe_pickle import TORCH_NN_MODULES, Placeholder, attribute, is_placeholder, load_checkpoint, module_state_dict
 
@@ -385,19 +386,10 @@ def _names_list(names: Any) -> list[str] | None:
     return None
 
 
-def _as_state_dict(obj: Any) -> dict[str, torch.Tensor] | None:
-    if isinstance(obj, Mapping) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
-        state = {str(k): v for k, v in obj.items()}
-        if all(k.startswith("module.") for k in state):
-            state = {k[len("module.") :]: v for k, v in state.items()}
-        return state
-    return None
-
-
 def _unpack(obj: Any, origin: Path) -> tuple[dict[str, torch.Tensor], Placeholder | None]:
     """(state_dict, the pickled model node or None) from whatever the file held."""
     node: Any = obj
-    if isinstance(obj, Mapping) and _as_state_dict(obj) is None:
+    if isinstance(obj, Mapping) and as_state_dict(obj) is None:
         for key in ("ema", "model", "state_dict", "model_state_dict"):
             if obj.get(key) is not None:
                 node = obj[key]
@@ -411,7 +403,7 @@ def _unpack(obj: Any, origin: Path) -> tuple[dict[str, torch.Tensor], Placeholde
         if not (is_placeholder(node, "models.yolo.DetectionModel") or is_placeholder(node, "models.yolo.Model")):
             raise CheckpointError(f"{origin}: holds a {node._akit_name}, not a YOLOv5 DetectionModel")
         return module_state_dict(node), node
-    state = _as_state_dict(node)
+    state = as_state_dict(node)
     if state is None:
         raise CheckpointError(f"{origin}: no YOLOv5 model found (the model entry is a {type(node).__name__})")
     state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
