@@ -99,11 +99,13 @@ def time_networks(pipeline: PosePipeline, video: Path, det_sizes: list[int], pos
     """Seconds of the detector and pose forwards alone, replaying the batch sizes the pipeline ran."""
     detector, device = pipeline.detector, pipeline.device
     images = [item.image for item in open_source(video)][: max(det_sizes)]
-    frames = letterbox_batch(images, detector.input_size, device)
+    frames = letterbox_batch(images, detector.input_size, device).contiguous(memory_format=torch.channels_last)
     if detector.half:
         frames = frames.half()
     h, w = pipeline.input_size
-    crops = torch.randn(max(pose_sizes, default=1), 3, h, w, device=device)
+    crops = torch.randn(max(pose_sizes, default=1), 3, h, w, device=device).contiguous(
+        memory_format=torch.channels_last
+    )
     calls = [(detector.model, frames[:n]) for n in det_sizes] + [(pipeline.model, crops[:n]) for n in pose_sizes]
     autocast = torch.autocast("cuda", dtype=torch.float16) if pipeline.half else nullcontext()
     with torch.inference_mode(), autocast:

@@ -518,3 +518,21 @@ def test_glob_output_names_and_files_with_brackets(capsys, tmp_path, shared_data
     )  # fmt: skip
     assert code == 0, err
     assert [p["image_id"] for p in read_json(tmp_path / "o" / "alphapose-results.json")] == ["img[1].jpg"]
+
+
+def test_network_detector_path(capsys, tmp_path, shared_data, pose_ckpt) -> None:
+    from alphapose_kit.detectors.yolov5 import build_yolov5
+
+    weights = tmp_path / "yolov5n_random.pt"
+    torch.save(build_yolov5("n").state_dict(), weights)
+    out = tmp_path / "out"
+    code, err = infer(
+        capsys, str(shared_data / "coco" / "000000000785.jpg"), "--checkpoint", str(pose_ckpt), "--detector",
+        "yolov5n", "--detector-weights", str(weights), "--det-size", "320", "--conf", "0.001", "--outdir", str(out),
+        "--device", "cpu", "-q", *SMALL,
+    )  # fmt: skip
+    assert code == 0, err
+    (line,) = [json.loads(x) for x in (out / "alphapose-results.jsonl").read_text().splitlines()]
+    assert line["image_id"] == "000000000785.jpg"
+    for person in line["people"]:  # whatever a random detector finds goes through the whole pipeline
+        assert len(person["keypoints"]) == 51 and person["box"][2] >= 0

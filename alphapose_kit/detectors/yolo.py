@@ -110,7 +110,7 @@ class YOLODetector:
         self.device = resolve_device(device)
         if half and self.device.type != "cuda":
             raise AkitError("half precision needs a CUDA device; drop half or use device='cuda'")
-        self.model = model.to(self.device).eval()
+        self.model = model.to(self.device).eval().to(memory_format=torch.channels_last)  # faster on CPU and CUDA
         if half:
             self.model.half()
         self.input_size = input_size
@@ -134,7 +134,7 @@ class YOLODetector:
 
     def forward(self, frames: Sequence[np.ndarray]) -> torch.Tensor:
         """The raw float32 prediction tensor (N, anchors, 5 + classes) for BGR frames, on ``self.device``."""
-        inputs = letterbox_batch(frames, self.input_size, self.device)
+        inputs = letterbox_batch(frames, self.input_size, self.device).contiguous(memory_format=torch.channels_last)
         if self.half:
             inputs = inputs.half()
         with torch.inference_mode():
