@@ -13,6 +13,7 @@ from .config import load_config
 from .device import resolve_device
 from .keypoints import KeypointSet, keypoint_set_for
 from .models import build_pose_model
+from .zoo import resolve_weights
 
 
 def model_name(cfg: CfgNode) -> str:
@@ -34,16 +35,6 @@ def keypoint_set_of(cfg: CfgNode) -> KeypointSet:
     return keypoint_set_for(cfg.DATA_PRESET.NUM_JOINTS, cfg.DATA_PRESET.KEYPOINT_SET, cfg.DATASET.TRAIN.TYPE)
 
 
-def resolve_checkpoint(checkpoint: str | Path) -> Path:
-    """A checkpoint given as a file path, or as a model-zoo name (downloaded into the cache when missing)."""
-    path = Path(checkpoint)
-    if path.is_file() or path.suffix in (".pth", ".pt", ".weights", ".ckpt") or "/" in str(checkpoint):
-        return path
-    from .zoo import resolve_weights
-
-    return resolve_weights(str(checkpoint))
-
-
 def load_pose_model(
     config: str | Path | CfgNode,
     checkpoint: str | Path | None = None,
@@ -58,6 +49,6 @@ def load_pose_model(
     target = resolve_device(device)
     model = build_pose_model(cfg)
     if checkpoint is not None:
-        path = resolve_checkpoint(checkpoint)
+        path = resolve_weights(checkpoint)
         load_into(model, read_state_dict(path), model_name(cfg), path)
     return model.to(target).eval()

@@ -15,9 +15,9 @@ import torch
 from tqdm import tqdm
 
 from .errors import AkitError
-from .pipeline import POSE_NMS, STAGES, PosePipeline
+from .pipeline import STAGES, PosePipeline, check_pipeline_options
 from .sources import open_source
-from .writers import FORMATS, ResultWriter, ensure_writable_dir, next_run_dir
+from .writers import ResultWriter, check_format, ensure_writable_dir, next_run_dir
 
 DEFAULT_CONFIG = "coco/fastpose_res50_256x192"
 STAGE_UNITS = {
@@ -107,15 +107,10 @@ def resolve_model_choice(config: str | None, checkpoint: str | None) -> tuple[st
 
 def _check_options(options: InferOptions) -> None:
     """Reject bad flag values before anything slow (model loading, downloads) happens."""
-    if options.fmt not in FORMATS:
-        raise AkitError(f"unknown format {options.fmt!r}; choose one of {', '.join(FORMATS)}")
-    if options.pose_nms not in POSE_NMS:
-        raise AkitError(f"unknown pose NMS {options.pose_nms!r}; choose one of {', '.join(POSE_NMS)}")
-    for flag, value in (("--batch", options.batch), ("--det-batch", options.det_batch), ("--threads", options.threads)):
-        if value is not None and value < 1:
-            raise AkitError(f"{flag} must be at least 1, got {value}")
-    if options.min_box_area < 0:
-        raise AkitError(f"--min-box-area must not be negative, got {options.min_box_area}")
+    check_format(options.fmt)
+    check_pipeline_options(options.pose_nms, options.batch, options.det_batch, options.min_box_area)
+    if options.threads is not None and options.threads < 1:
+        raise AkitError(f"--threads must be at least 1, got {options.threads}")
     if options.det_size is not None and (options.det_size <= 0 or options.det_size % 32):
         raise AkitError(f"--det-size must be a positive multiple of 32, got {options.det_size}")
     if options.detfile is not None and (

@@ -37,6 +37,17 @@ NORM_TYPES = ("sigmoid", "softmax", "divide_sum")
 STAGES = ("read", "detect", "crop", "pose", "decode", "nms")
 
 
+def check_pipeline_options(pose_nms: str, batch: int, det_batch: int, min_box_area: float) -> None:
+    """Reject bad pipeline settings in one line, before anything slow (model loading, downloads) happens."""
+    if pose_nms not in POSE_NMS:
+        raise AkitError(f"unknown pose NMS {pose_nms!r}; choose one of {', '.join(POSE_NMS)}")
+    for flag, value in (("--batch", batch), ("--det-batch", det_batch)):
+        if value < 1:
+            raise AkitError(f"{flag} must be at least 1, got {value}")
+    if min_box_area < 0:
+        raise AkitError(f"--min-box-area must not be negative, got {min_box_area}")
+
+
 class StageTimer:
     """Wall-clock seconds and call counts per pipeline stage (what the summary line and the benchmark print)."""
 
@@ -86,10 +97,7 @@ class PosePipeline:
         pose_model: nn.Module | None = None,
         det_size: int | None = None,
     ) -> None:
-        if pose_nms not in POSE_NMS:
-            raise AkitError(f"unknown pose NMS {pose_nms!r}; choose one of {', '.join(POSE_NMS)}")
-        if batch < 1 or det_batch < 1:
-            raise AkitError("--batch and --det-batch must be positive")
+        check_pipeline_options(pose_nms, batch, det_batch, min_box_area)
         self.cfg = load_config(config)
         self.device = resolve_device(device)
         if half and self.device.type != "cuda":

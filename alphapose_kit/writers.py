@@ -25,6 +25,12 @@ JSONL_NAME = "alphapose-results.jsonl"
 JSON_NAME = "alphapose-results.json"
 
 
+def check_format(fmt: str) -> None:
+    """One line for an output format akit does not write."""
+    if fmt not in FORMATS:
+        raise AkitError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
 def next_run_dir(root: str | Path = "runs/infer", name: str = "exp") -> Path:
     """``runs/infer/exp``, then ``exp2``, ``exp3``...: a fresh folder that never overwrites an earlier run."""
     root = Path(root)
@@ -86,8 +92,7 @@ class ResultWriter:
         fps: float = 25.0,
         draw_threshold: float = 0.4,
     ) -> None:
-        if fmt not in FORMATS:
-            raise AkitError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        check_format(fmt)
         if fmt == "openpose" and keypoint_set.num_joints < 17:
             raise AkitError("--format openpose needs a COCO-ordered set (COCO-17 or Halpe-26)")
         self.outdir = ensure_writable_dir(outdir)

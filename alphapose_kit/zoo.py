@@ -209,6 +209,8 @@ def resolve_weights(name_or_path: str | Path, download: bool = True) -> Path:
     path = Path(text).expanduser()
     if path.is_file():
         return path
+    if path.is_dir():
+        raise AkitError(f"{text} is a directory, not a weights file")
     try:
         entry = get_entry(text)
     except AkitError:

@@ -24,7 +24,7 @@ import torch
 
 from alphapose_kit.api import load_pose_model
 from alphapose_kit.config import load_config
-from alphapose_kit.detectors import YOLODetector
+from alphapose_kit.detectors import YOLODetector, detector_defaults
 from alphapose_kit.detectors.letterbox import letterbox_batch
 from alphapose_kit.detectors.yolov3_spp import build_yolov3_spp
 from alphapose_kit.detectors.yolov5 import build_yolov5
@@ -55,8 +55,9 @@ def looped_video(source: Path, frames: int, folder: Path) -> Path:
 
 def build_detector(name: str, device: torch.device, args: argparse.Namespace) -> YOLODetector:
     """A random-weight detector with akit's default settings for ``name``, capped at ``max_det`` boxes."""
+    settings = detector_defaults(name)
     if name == "yolov3-spp":
-        model, size, conf, nms, score, plus1 = build_yolov3_spp(), 608, 0.1, 0.6, "objectness", True
+        model = build_yolov3_spp()
     else:
         # YOLOv5 starts with a low objectness prior; with zero head biases a random net scores about
         # 0.5 x 0.5 = 0.25 everywhere, so lower conf: like a random YOLOv3, about 1/80 of anchors are "person"
@@ -64,12 +65,13 @@ def build_detector(name: str, device: torch.device, args: argparse.Namespace) ->
         with torch.no_grad():
             for conv in model.model[-1].m:
                 conv.bias.zero_()
-        size, conf, nms, score, plus1 = 640, 0.01, 0.45, "objectness*class", False
-    return YOLODetector(
-        model, input_size=args.input_size or size, conf=args.conf if args.conf is not None else conf, nms=nms,
-        batch_size=args.det_batch, device=device, half=args.half, classes=(0,), score=score,
-        legacy_box_plus1=plus1, max_det=args.max_det,
-    )  # fmt: skip
+        settings["conf"] = 0.01
+    if args.input_size:
+        settings["input_size"] = args.input_size
+    if args.conf is not None:
+        settings["conf"] = args.conf
+    settings.update(batch_size=args.det_batch, half=args.half, classes=(0,), max_det=args.max_det)
+    return YOLODetector(model, device=device, **settings)
 
 
 def time_pipeline(pipeline: PosePipeline, video: Path, outdir: Path) -> tuple[float, int, int, float]:

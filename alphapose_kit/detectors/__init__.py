@@ -13,7 +13,15 @@ from .base import Detections, Detector
 from .detfile import DetFileDetector
 from .yolo import YOLODetector
 
-__all__ = ["DETECTOR_NAMES", "DetFileDetector", "Detections", "Detector", "YOLODetector", "load_detector"]
+__all__ = [
+    "DETECTOR_NAMES",
+    "DetFileDetector",
+    "Detections",
+    "Detector",
+    "YOLODetector",
+    "detector_defaults",
+    "load_detector",
+]
 
 YOLOV5_NAMES = ("yolov5n", "yolov5s", "yolov5m", "yolov5l", "yolov5x")
 DETECTOR_NAMES = ("yolov3-spp", *YOLOV5_NAMES, "detfile")
@@ -52,6 +60,11 @@ _YOLO_OPTIONS = {
     "legacy_batch_renms",
 }
 _DETFILE_OPTIONS = {"path", "min_score", "category_id"}
+
+
+def detector_defaults(name: str) -> dict[str, Any]:
+    """A copy of the YOLODetector settings akit uses for ``name`` (AlphaPose's for yolov3-spp)."""
+    return dict(_YOLOV3_DEFAULTS if _canonical_name(name) == "yolov3-spp" else _YOLOV5_DEFAULTS)
 
 
 def _canonical_name(name: str) -> str:
@@ -118,11 +131,11 @@ def load_detector(
 
         model = build_yolov3_spp(num_classes=80)
         load_darknet_weights(model, path)
-        settings = dict(_YOLOV3_DEFAULTS)
+        settings = detector_defaults(key)
     else:
         from .yolov5 import load_yolov5_weights
 
         model = load_yolov5_weights(path, variant=key[-1], device=device)
-        settings = dict(_YOLOV5_DEFAULTS)
+        settings = detector_defaults(key)
     settings.update(options)
     return YOLODetector(model, device=device, **settings)
