@@ -12,17 +12,17 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "load_config": "alphapose_kit.config",
-    "load_pose_model": "alphapose_kit.api",
+    "load_pose_model": "alphapose_kit.models.loader",
     "load_detector": "alphapose_kit.detectors",
-    "get_keypoint_set": "alphapose_kit.keypoints",
-    "KeypointSet": "alphapose_kit.keypoints",
-    "register_keypoint_set": "alphapose_kit.keypoints",
-    "PosePipeline": "alphapose_kit.pipeline",
-    "FrameResult": "alphapose_kit.results",
-    "parametric_pose_nms": "alphapose_kit.pose_nms",
-    "oks_pose_nms": "alphapose_kit.pose_nms",
-    "run_inference": "alphapose_kit.inference",
-    "InferOptions": "alphapose_kit.inference",
+    "get_keypoint_set": "alphapose_kit.data.keypoints",
+    "KeypointSet": "alphapose_kit.data.keypoints",
+    "register_keypoint_set": "alphapose_kit.data.keypoints",
+    "PosePipeline": "alphapose_kit.engine.predictor",
+    "FrameResult": "alphapose_kit.io.results",
+    "parametric_pose_nms": "alphapose_kit.ops.pose_nms",
+    "oks_pose_nms": "alphapose_kit.ops.pose_nms",
+    "run_inference": "alphapose_kit.engine.infer",
+    "InferOptions": "alphapose_kit.engine.infer",
 }
 
 __all__ = ["__version__", *_LAZY]

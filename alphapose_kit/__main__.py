@@ -1,5 +1,5 @@
 """``python -m alphapose_kit`` runs the ``akit`` CLI."""
 
-from .cli import entry
+from alphapose_kit.cli.app import entry
 
 entry()

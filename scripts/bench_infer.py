@@ -22,17 +22,17 @@ import cv2
 import numpy as np
 import torch
 
-from alphapose_kit.api import load_pose_model
 from alphapose_kit.config import load_config
+from alphapose_kit.data.sources import open_source
 from alphapose_kit.detectors import YOLODetector, detector_defaults
 from alphapose_kit.detectors.letterbox import letterbox_batch
-from alphapose_kit.detectors.yolov3_spp import build_yolov3_spp
-from alphapose_kit.detectors.yolov5 import build_yolov5
-from alphapose_kit.device import resolve_device
-from alphapose_kit.pipeline import PosePipeline
-from alphapose_kit.pose_nms import parametric_pose_nms
-from alphapose_kit.sources import open_source
-from alphapose_kit.writers import ResultWriter
+from alphapose_kit.detectors.nets.yolov3_spp import build_yolov3_spp
+from alphapose_kit.detectors.nets.yolov5 import build_yolov5
+from alphapose_kit.engine.predictor import PosePipeline
+from alphapose_kit.io.writers import ResultWriter
+from alphapose_kit.models.loader import load_pose_model
+from alphapose_kit.ops.pose_nms import parametric_pose_nms
+from alphapose_kit.utils.device import resolve_device
 
 VIDEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "video" / "people_walking.mp4"
 

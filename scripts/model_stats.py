@@ -12,11 +12,11 @@ import argparse
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from alphapose_kit.api import load_pose_model
 from alphapose_kit.config import load_config
-from alphapose_kit.detectors.yolov3_spp import build_yolov3_spp
-from alphapose_kit.detectors.yolov5 import build_yolov5
-from alphapose_kit.zoo import config_path, list_models
+from alphapose_kit.detectors.nets.yolov3_spp import build_yolov3_spp
+from alphapose_kit.detectors.nets.yolov5 import build_yolov5
+from alphapose_kit.hub.zoo import config_path, list_models
+from alphapose_kit.models.loader import load_pose_model
 
 
 def _deform_conv_flops(*args, out_shape=None, **kwargs) -> int:

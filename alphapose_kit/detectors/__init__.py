@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..device import resolve_device
-from ..errors import AkitError
-from .base import Detections, Detector
-from .detfile import DetFileDetector
-from .yolo import YOLODetector
+from alphapose_kit.detectors.base import Detections, Detector
+from alphapose_kit.detectors.detfile import DetFileDetector
+from alphapose_kit.detectors.yolo import YOLODetector
+from alphapose_kit.errors import AkitError
+from alphapose_kit.utils.device import resolve_device
 
 __all__ = [
     "DETECTOR_NAMES",
@@ -87,7 +87,7 @@ def _check_options(name: str, options: dict[str, Any], allowed: set[str]) -> Non
 
 def _weights_file(name: str, weights: str | os.PathLike | None) -> Path:
     if weights is None:
-        from ..zoo import resolve_weights  # lazy: the zoo pulls in the downloader
+        from alphapose_kit.hub.zoo import resolve_weights  # lazy: the zoo pulls in the downloader
 
         return resolve_weights(name)
     path = Path(weights).expanduser()
@@ -126,14 +126,14 @@ def load_detector(
     device = str(resolve_device(device))  # "auto" -> a concrete device, and a one-line error without CUDA
     path = _weights_file(key, weights)
     if key == "yolov3-spp":
-        from .darknet import load_darknet_weights
-        from .yolov3_spp import build_yolov3_spp
+        from alphapose_kit.detectors.nets.darknet import load_darknet_weights
+        from alphapose_kit.detectors.nets.yolov3_spp import build_yolov3_spp
 
         model = build_yolov3_spp(num_classes=80)
         load_darknet_weights(model, path)
         settings = detector_defaults(key)
     else:
-        from .yolov5 import load_yolov5_weights
+        from alphapose_kit.detectors.nets.yolov5 import load_yolov5_weights
 
         model = load_yolov5_weights(path, variant=key[-1], device=device)
         settings = detector_defaults(key)

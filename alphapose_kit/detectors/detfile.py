@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AkitError
-from .base import Detections
+from alphapose_kit.detectors.base import Detections
+from alphapose_kit.errors import AkitError
 
 _AMBIGUOUS = object()
 

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..errors import AkitError
+from alphapose_kit.errors import AkitError
 
 FILL = 128
 

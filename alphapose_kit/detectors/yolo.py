@@ -19,10 +19,10 @@ import torch
 import torchvision
 from torch import nn
 
-from ..device import resolve_device
-from ..errors import AkitError
-from .base import Detections
-from .letterbox import as_bgr, letterbox_batch, unletterbox_boxes
+from alphapose_kit.detectors.base import Detections
+from alphapose_kit.detectors.letterbox import as_bgr, letterbox_batch, unletterbox_boxes
+from alphapose_kit.errors import AkitError
+from alphapose_kit.utils.device import resolve_device
 
 SCORES = ("objectness", "objectness*class")
 

@@ -25,8 +25,8 @@ import torch
 from torch import Tensor, nn
 from yacs.config import CfgNode
 
-from ..errors import ConfigError
-from .registry import register_pose_model
+from alphapose_kit.errors import ConfigError
+from alphapose_kit.models.registry import register_pose_model
 
 __all__ = [
     "BasicBlock",

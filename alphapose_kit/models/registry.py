@@ -8,7 +8,7 @@ from collections.abc import Callable
 from torch import nn
 from yacs.config import CfgNode
 
-from ..errors import ConfigError
+from alphapose_kit.errors import ConfigError
 
 PoseModelBuilder = Callable[[CfgNode], nn.Module]
 _BUILDERS: dict[str, PoseModelBuilder] = {}

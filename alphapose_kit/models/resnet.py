@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ConfigError
-from .dcn import DeformConv2d, ModulatedDeformConv2d, offset_channels
+from alphapose_kit.errors import ConfigError
+from alphapose_kit.models.dcn import DeformConv2d, ModulatedDeformConv2d, offset_channels
 
 BN_EPS = 1e-5
 BN_MOMENTUM = 0.1

@@ -13,9 +13,9 @@ import torch
 from torch import nn
 from yacs.config import CfgNode
 
-from ..errors import ConfigError
-from .registry import register_pose_model
-from .resnet import ResNet, batch_norm, cfg_get, cfg_num_joints, cfg_num_layers
+from alphapose_kit.errors import ConfigError
+from alphapose_kit.models.registry import register_pose_model
+from alphapose_kit.models.resnet import ResNet, batch_norm, cfg_get, cfg_num_joints, cfg_num_layers
 
 
 class SimplePose(nn.Module):

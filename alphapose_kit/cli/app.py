@@ -1,0 +1,79 @@
+"""``akit``: a thin Typer layer over the library. Every user error is one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from alphapose_kit.errors import AkitError
+
+app = typer.Typer(
+    name="akit",
+    help="AlphaPose's multi-person pose pipeline: infer, model zoo.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from alphapose_kit import __version__
+
+        typer.echo(f"akit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = False,
+) -> None:
+    """AlphaPose's multi-person pose pipeline: infer, model zoo."""
+
+
+def _echo_err(message: str) -> None:
+    typer.echo(f"akit: error: {message}", err=True)
+
+
+def _register_commands() -> None:
+    """Attach each command module's commands (imported here so each module stays Typer-only)."""
+    from alphapose_kit.cli import infer, models
+
+    app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(infer.infer)
+    app.add_typer(models.models_app, name="models")
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: run the app, turning AkitError / Ctrl-C / usage errors into one line and an exit code."""
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except AkitError as exc:
+        _echo_err(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        _echo_err("interrupted")
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        _echo_err("aborted")
+        return 130
+    except typer.TyperException as exc:  # usage errors: missing argument, bad number, unknown command
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        _echo_err((message.strip().splitlines() or [type(exc).__name__])[0])
+        return getattr(exc, "exit_code", 2)
+    if code == 130:  # Typer turns Ctrl-C into this exit code
+        _echo_err("interrupted")
+    return code if isinstance(code, int) else 0
+
+
+def entry() -> None:
+    """``akit`` console script."""
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""Codecs: pose-network outputs <-> keypoints (decode, flip test) and training targets (encode), in one place.
+
+Follows the demo / validation path of AlphaPose (Fang et al., TPAMI 2022), release v0.6.0, including its quirks.
+Everything accepts ``torch.Tensor`` or ``numpy.ndarray`` and works on whole batches at once.
+"""
+
+from alphapose_kit.codecs.flip import flip_heatmaps_back, flip_images, flip_permutation, merge_flip
+from alphapose_kit.codecs.heatmap import decode_heatmaps, render_gaussian_heatmaps
+from alphapose_kit.codecs.integral import integral_decode
+from alphapose_kit.codecs.pose import combined_split, decode_pose
+
+__all__ = [
+    "combined_split",
+    "decode_heatmaps",
+    "decode_pose",
+    "flip_heatmaps_back",
+    "flip_images",
+    "flip_permutation",
+    "integral_decode",
+    "merge_flip",
+    "render_gaussian_heatmaps",
+]

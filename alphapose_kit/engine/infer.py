@@ -1,0 +1,184 @@
+"""``akit infer`` as a library call: resolve config and weights, run the pipeline, write outputs, report speed.
+
+Interrupting (Ctrl-C) still writes the final JSON from every finished frame; a hard kill leaves the JSON Lines
+stream, one finished frame per line.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from alphapose_kit.data.sources import open_source
+from alphapose_kit.engine.predictor import STAGES, PosePipeline, check_pipeline_options
+from alphapose_kit.errors import AkitError
+from alphapose_kit.io.writers import ResultWriter, check_format, ensure_writable_dir, next_run_dir
+
+DEFAULT_CONFIG = "coco/fastpose_res50_256x192"
+STAGE_UNITS = {
+    "read": "frames",
+    "detect": "frames",
+    "crop": "people",
+    "pose": "people",
+    "decode": "people",
+    "nms": "frames",
+}
+
+
+@dataclass
+class InferOptions:
+    """Everything ``akit infer`` takes; defaults match the CLI's."""
+
+    source: str
+    config: str | None = None
+    checkpoint: str | None = None
+    detector: str = "yolov3-spp"
+    detector_weights: str | None = None
+    detfile: str | None = None
+    outdir: str | None = None
+    fmt: str = "alphapose"
+    flip: bool = False
+    save_video: bool = False
+    save_images: bool = False
+    device: str = "auto"
+    batch: int = 64
+    det_batch: int = 4
+    half: bool = False
+    conf: float | None = None
+    nms: float | None = None
+    pose_nms: str = "pnms"
+    min_box_area: float = 0.0
+    quiet: bool = False
+    threads: int | None = None
+    det_size: int | None = None
+    opts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class InferSummary:
+    """What a run produced: counts, speed per stage, and where the outputs are."""
+
+    frames: int
+    people: int
+    seconds: float
+    stage_rates: dict[str, float]
+    outputs: list[Path]
+    interrupted: bool = False
+
+    @property
+    def fps(self) -> float:
+        """Frames per second end to end (detection included)."""
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def line(self) -> str:
+        """The one-line summary printed at the end of a run."""
+        stages = ", ".join(f"{name} {rate:.1f} {STAGE_UNITS[name]}/s" for name, rate in self.stage_rates.items())
+        state = "interrupted after" if self.interrupted else "done:"
+        paths = ", ".join(str(p) for p in self.outputs)
+        return (
+            f"{state} {self.frames} frames, {self.people} people, {self.fps:.2f} frames/s end to end "
+            f"({stages}) -> {paths}"
+        )
+
+
+def resolve_model_choice(config: str | None, checkpoint: str | None) -> tuple[str | Path, str | None]:
+    """Defaults as a user expects: a zoo name as --checkpoint implies its config; a zoo config implies its weights."""
+    from alphapose_kit.hub.zoo import config_path, list_models
+
+    zoo = {entry.name: entry for entry in list_models("pose")}
+    if checkpoint in zoo and config is None:
+        return config_path(zoo[checkpoint]), checkpoint
+    config = config or DEFAULT_CONFIG
+    if checkpoint is None:
+        from alphapose_kit.config import resolve_config_path
+
+        resolved = resolve_config_path(config).resolve()
+        match = next((e for e in zoo.values() if e.urls and config_path(e).resolve() == resolved), None)
+        if match is None:
+            raise AkitError(f"no official weights for config {config}; pass --checkpoint FILE")
+        checkpoint = match.name
+    return config, checkpoint
+
+
+def _check_options(options: InferOptions) -> None:
+    """Reject bad flag values before anything slow (model loading, downloads) happens."""
+    check_format(options.fmt)
+    check_pipeline_options(options.pose_nms, options.batch, options.det_batch, options.min_box_area)
+    if options.threads is not None and options.threads < 1:
+        raise AkitError(f"--threads must be at least 1, got {options.threads}")
+    if options.det_size is not None and (options.det_size <= 0 or options.det_size % 32):
+        raise AkitError(f"--det-size must be a positive multiple of 32, got {options.det_size}")
+    if options.detfile is not None and (
+        options.conf is not None or options.nms is not None or options.detector_weights
+    ):
+        raise AkitError("--conf, --nms and --detector-weights do not apply with --detfile (boxes come from the file)")
+
+
+def run_inference(options: InferOptions) -> InferSummary:
+    """Run ``akit infer`` with ``options``; returns the summary (also printed unless quiet)."""
+    from alphapose_kit.config import load_config
+
+    _check_options(options)
+    if options.threads is not None:
+        torch.set_num_threads(options.threads)
+    source = open_source(options.source)
+    config, checkpoint = resolve_model_choice(options.config, options.checkpoint)
+    cfg = load_config(config, options.opts)
+    pipeline = PosePipeline(
+        cfg,
+        checkpoint=checkpoint,
+        detector=options.detector,
+        detector_weights=options.detector_weights,
+        detfile=options.detfile,
+        device=options.device,
+        flip=options.flip,
+        batch=options.batch,
+        det_batch=options.det_batch,
+        half=options.half,
+        conf=options.conf,
+        nms=options.nms,
+        pose_nms=options.pose_nms,
+        min_box_area=options.min_box_area,
+        det_size=options.det_size,
+    )
+    writer = ResultWriter(
+        ensure_writable_dir(options.outdir or next_run_dir()),  # only once everything loaded: no empty runs
+        pipeline.keypoint_set,
+        fmt=options.fmt,
+        save_video=options.save_video,
+        save_images=options.save_images,
+        video_name=f"AlphaPose_{source.name}.mp4",
+        fps=source.fps or 25.0,
+    )
+    outdir = writer.outdir
+    interrupted = False
+    started = time.perf_counter()
+    bar = tqdm(total=source.length, unit="frame", disable=options.quiet, file=sys.stderr, dynamic_ncols=True)
+    try:
+        for result in pipeline.run(source):
+            writer.write(result, result.image)
+            bar.update(1)
+            bar.set_postfix(people=writer.people, refresh=False)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        bar.close()
+        writer.close()
+    seconds = time.perf_counter() - started
+    outputs = [writer.json_path, writer.jsonl_path]
+    if options.save_video and writer.frames:
+        outputs.append(writer.video_path)
+    if options.save_images:
+        outputs.append(outdir / "vis")
+    rates = {name: pipeline.timer.rate(name) for name in STAGES if pipeline.timer.items.get(name)}
+    summary = InferSummary(writer.frames, writer.people, seconds, rates, outputs, interrupted)
+    if not options.quiet or interrupted:
+        print(summary.line(), file=sys.stderr)
+    if interrupted:
+        raise KeyboardInterrupt
+    return summary

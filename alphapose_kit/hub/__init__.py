@@ -1,0 +1,1 @@
+"""Model hub: the zoo of official checkpoints and the resumable, atomic downloader."""

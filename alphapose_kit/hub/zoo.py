@@ -1,0 +1,324 @@
+"""The model zoo: names of official AlphaPose pose models and person detectors, their configs and weight files.
+
+``resolve_weights("fastpose_res50_256x192")`` returns the cached checkpoint, downloading it into
+``$AKIT_HOME/weights`` (default ``~/.cache/alphapose_kit/weights``) the first time. AP figures are AlphaPose's
+(docs/MODEL_ZOO.md: COCO val2017, YOLOv3 boxes, flip test). sha256 is only set where it has been verified; until then
+the downloader prints the hash of what it fetched so that it can be pinned here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from alphapose_kit.config import shipped_configs_dir
+from alphapose_kit.errors import AkitError
+
+__all__ = [
+    "ZooEntry",
+    "akit_home",
+    "config_path",
+    "describe_entry",
+    "find_by_file",
+    "format_model_table",
+    "get_entry",
+    "list_models",
+    "resolve_weights",
+    "verify_file",
+    "weights_path",
+]
+
+KINDS = ("pose", "detector")
+_DRIVE = "https://drive.google.com/uc?export=download&id={}"
+_YOLOV5 = "https://github.com/ultralytics/yolov5/releases/download/v7.0/{}.pt"
+_NUM_KEYPOINTS = {"coco17": 17, "halpe26": 26}
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    """One downloadable model.
+
+    ``config``: for pose models the akit config, relative to the repository's ``configs/`` folder; for detectors the
+    detector name (its config is ``configs/detector/<name>.yaml``). ``urls``: official download addresses in order of
+    preference, empty when no official weights exist. ``sha256``: None unless verified. ``ap``: COCO AP from
+    AlphaPose's model zoo, None when not published. ``original_config``: the config's path in the AlphaPose repo.
+    """
+
+    name: str
+    kind: str
+    config: str
+    urls: tuple[str, ...]
+    filename: str
+    sha256: str | None = None
+    description: str = ""
+    keypoints: str | None = None
+    ap: float | None = None
+    original_config: str | None = None
+
+    @property
+    def num_keypoints(self) -> int | None:
+        return _NUM_KEYPOINTS.get(self.keypoints) if self.keypoints else None
+
+
+def _pose(
+    name: str, config: str, filename: str, drive_id: str | None, description: str, ap: float | None,
+    original: str | None, keypoints: str = "coco17",
+) -> ZooEntry:  # fmt: skip
+    urls = (_DRIVE.format(drive_id),) if drive_id else ()
+    return ZooEntry(name, "pose", config, urls, filename, None, description, keypoints, ap, original)
+
+
+_ENTRIES: tuple[ZooEntry, ...] = (
+    _pose(
+        "fastpose_res50_256x192", "coco/fastpose_res50_256x192.yaml", "fast_res50_256x192.pth",
+        "1kQhnMRURFiy7NsdS8EFL-8vtqEXOgECn",
+        "Fast Pose: SE-ResNet-50 + DUC head, COCO-17, 256x192 (AlphaPose's default model)",
+        72.0, "configs/coco/resnet/256x192_res50_lr1e-3_1x.yaml",
+    ),
+    _pose(
+        "fastpose_dcn_res50_256x192", "coco/fastpose_dcn_res50_256x192.yaml", "fast_dcn_res50_256x192.pth",
+        "1zUz9YIk6eALCbZrukxD7kQ554nhi1pVv",
+        "Fast Pose (DCN): SE-ResNet-50 with deformable convolutions in layers 2-4, COCO-17, 256x192",
+        72.8, "configs/coco/resnet/256x192_res50_lr1e-3_2x-dcn.yaml",
+    ),
+    _pose(
+        "fastpose_duc_shuffle_res50_256x192", "coco/fastpose_duc_shuffle_res50_256x192.yaml",
+        "fast_421_res50-shuffle_256x192.pth", "1RlnL_YnnmgOM4L9L2szFdUnTjwptqtL-",
+        "Fast Pose (DUC): pixel-unshuffle SE-ResNet-50 + 3-stage DUC head, COCO-17, 256x192",
+        72.4, "configs/coco/resnet/256x192_res50_lr1e-3_1x-duc.yaml",
+    ),
+    _pose(
+        "fastpose_duc_res152_256x192", "coco/fastpose_duc_res152_256x192.yaml", "fast_421_res152_256x192.pth",
+        "1kfyedqyn8exjbbNmYq8XGd2EooQjPtF9",
+        "Fast Pose (DUC): SE-ResNet-152 + 3-stage DUC head, COCO-17, 256x192 (most accurate COCO model)",
+        73.3, "configs/coco/resnet/256x192_res152_lr1e-3_1x-duc.yaml",
+    ),
+    _pose(
+        "simplepose_res50_256x192", "coco/simplepose_res50_256x192.yaml", "simple_res50_256x192.pth",
+        "1nxyfUbvWDaaT9eDM7Y31ScSVPlGy6gfw",
+        "Simple Baseline: ResNet-50 + 3 deconvolutions, COCO-17, 256x192",
+        70.6, "configs/coco/resnet/256x192_res50_lr1e-3_1x-simple.yaml",
+    ),
+    _pose(
+        "hrnet_w32_256x192", "coco/hrnet_w32_256x192.yaml", "hrnet_w32_256x192.pth",
+        "1i63BPlOnp2vSjIZ7ni4Yp3RCPQwqe922",
+        "HRNet-W32, COCO-17, 256x192",
+        72.5, "configs/coco/hrnet/256x192_w32_lr1e-3.yaml",
+    ),
+    _pose(
+        "hrnet_w48_256x192", "coco/hrnet_w48_256x192.yaml", "hrnet_w48_256x192.pth", None,
+        "HRNet-W48, COCO-17, 256x192: no official AlphaPose weights exist; train your own "
+        "(a checkpoint put at the weights path below is used under this name)",
+        None, None,
+    ),
+    _pose(
+        "halpe26_fastpose_res50_256x192", "halpe26/fastpose_res50_256x192.yaml", "halpe26_fast_res50_256x192.pth",
+        "1S-ROA28de-1zvLv-hVfPFJ5tFBYOSITb",
+        "Fast Pose: SE-ResNet-50 + DUC head, Halpe-26 body + feet, 256x192",
+        None, "configs/halpe_26/resnet/256x192_res50_lr1e-3_1x.yaml", keypoints="halpe26",
+    ),
+    ZooEntry(
+        "yolov3-spp", "detector", "yolov3-spp",
+        (_DRIVE.format("1D47msNOOiJKvPOXlnpyzdKA3k6E97NTC"), "https://pjreddie.com/media/files/yolov3-spp.weights"),
+        "yolov3-spp.weights", None,
+        "YOLOv3-SPP (darknet, COCO-80, person class used), 608x608: AlphaPose's default person detector",
+        original_config="detector/yolo/cfg/yolov3-spp.cfg",
+    ),
+    *(
+        ZooEntry(
+            f"yolov5{size}", "detector", f"yolov5{size}", (_YOLOV5.format(f"yolov5{size}"),), f"yolov5{size}.pt",
+            None, f"YOLOv5{size} (Ultralytics v7.0, AGPL-3.0 weights, COCO-80, person class used), 640x640",
+        )
+        for size in "nsmlx"
+    ),
+)  # fmt: skip
+
+_REGISTRY: dict[str, ZooEntry] = {entry.name: entry for entry in _ENTRIES}
+
+
+def _normalise(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+def list_models(kind: str | None = None) -> list[ZooEntry]:
+    """All zoo entries (pose models first, then detectors), or those of one ``kind`` ("pose" / "detector")."""
+    if kind is not None and kind not in KINDS:
+        raise AkitError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
+    return [entry for entry in _REGISTRY.values() if kind is None or entry.kind == kind]
+
+
+def get_entry(name: str) -> ZooEntry:
+    """The zoo entry called ``name`` (case, '-' and '_' do not matter; a weight file name works too)."""
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    wanted = _normalise(name)
+    for entry in _REGISTRY.values():
+        if wanted in (_normalise(entry.name), _normalise(entry.filename), _normalise(Path(entry.filename).stem)):
+            return entry
+    raise AkitError(f"unknown model {name!r}; {_suggest(name)}")
+
+
+def _suggest(name: str) -> str:
+    names = list(_REGISTRY)
+    by_normal = {_normalise(n): n for n in names}
+    close = difflib.get_close_matches(_normalise(name), list(by_normal), n=3, cutoff=0.6)
+    if close:
+        return "did you mean " + " or ".join(repr(by_normal[c]) for c in close) + "?"
+    return f"known models: {', '.join(names)}"
+
+
+def akit_home() -> Path:
+    """akit's cache folder: ``$AKIT_HOME``, else ``~/.cache/alphapose_kit``."""
+    home = os.environ.get("AKIT_HOME", "").strip()
+    return Path(home).expanduser() if home else Path.home() / ".cache" / "alphapose_kit"
+
+
+def weights_path(entry: ZooEntry) -> Path:
+    """Where the weights of ``entry`` are cached: ``<akit_home>/weights/<filename>``."""
+    return akit_home() / "weights" / entry.filename
+
+
+def config_path(entry: ZooEntry) -> Path:
+    """The akit config of ``entry``: ``configs/<config>`` for pose models, ``configs/detector/<name>.yaml`` else."""
+    if entry.kind == "detector":
+        return shipped_configs_dir() / "detector" / f"{entry.config}.yaml"
+    return shipped_configs_dir() / entry.config
+
+
+def _looks_like_path(text: str) -> bool:
+    return (
+        os.sep in text
+        or "/" in text
+        or text.startswith("~")
+        or Path(text).suffix.lower() in (".pth", ".pt", ".weights", ".ckpt", ".bin", ".pkl", ".tar")
+    )
+
+
+def resolve_weights(name_or_path: str | Path, download: bool = True) -> Path:
+    """A weight file from a path (returned as is when it exists) or a zoo name (the cached file, fetched if missing)."""
+    text = str(name_or_path)
+    path = Path(text).expanduser()
+    if path.is_file():
+        return path
+    if path.is_dir():
+        raise AkitError(f"{text} is a directory, not a weights file")
+    try:
+        entry = get_entry(text)
+    except AkitError:
+        if isinstance(name_or_path, Path) or _looks_like_path(text):
+            raise AkitError(f"weights file not found: {text}") from None
+        raise AkitError(f"{text!r} is neither a weights file nor a zoo model name; {_suggest(text)}") from None
+    target = weights_path(entry)
+    if target.is_file():
+        return target
+    if not entry.urls:
+        raise AkitError(
+            f"{entry.name} has no official weights; train a model and pass its checkpoint, or put one at {target}"
+        )
+    if not download:
+        raise AkitError(
+            f"weights of {entry.name} are not downloaded; download them from {entry.urls[0]} and put them at {target}"
+        )
+    from alphapose_kit.hub.download import download as fetch
+
+    return fetch(entry.urls, target, sha256=entry.sha256)
+
+
+def find_by_file(path: str | Path) -> ZooEntry | None:
+    """The zoo entry a weight file is: by sha256 where entries have one pinned, else by file name."""
+    path = Path(path).expanduser()
+    pinned = [entry for entry in _REGISTRY.values() if entry.sha256]
+    if pinned and path.is_file():
+        from alphapose_kit.hub.download import file_sha256
+
+        digest = file_sha256(path)
+        for entry in pinned:
+            if entry.sha256 and entry.sha256.lower() == digest:
+                return entry
+    for entry in _REGISTRY.values():
+        if entry.sha256 is None and entry.filename == path.name:
+            return entry
+    return None
+
+
+# --- text for the CLI ----------------------------------------------------------------------------------------
+
+
+def _ap_text(entry: ZooEntry) -> str:
+    return f"{entry.ap:.1f}" if entry.ap is not None else "-"
+
+
+def _keypoints_text(entry: ZooEntry) -> str:
+    return entry.keypoints or "-"
+
+
+def format_model_table(entries: list[ZooEntry] | tuple[ZooEntry, ...] | None = None) -> str:
+    """A plain-text table of zoo entries: name, kind, keypoints, COCO AP, weights cached, file."""
+    entries = list_models() if entries is None else list(entries)
+    header = ("NAME", "KIND", "KEYPOINTS", "AP", "CACHED", "FILE")
+    rows = [
+        (
+            entry.name,
+            entry.kind,
+            _keypoints_text(entry),
+            _ap_text(entry),
+            "yes" if weights_path(entry).is_file() else "no",
+            entry.filename + ("" if entry.urls else " (no official weights)"),
+        )
+        for entry in entries
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+             for row in (header, *rows)]  # fmt: skip
+    lines.append(f"weights folder: {akit_home() / 'weights'} (set AKIT_HOME to move it)")
+    return "\n".join(lines)
+
+
+def describe_entry(entry: ZooEntry) -> str:
+    """Several lines about one entry: what it is, its config, where its weights come from and go."""
+    target = weights_path(entry)
+    conf = config_path(entry)
+    lines = [f"{entry.name} ({entry.kind})", f"  {entry.description}"]
+    if entry.keypoints:
+        lines.append(f"  keypoints:  {entry.keypoints} ({entry.num_keypoints} joints)")
+    if entry.ap is not None:
+        lines.append(f"  COCO AP:    {entry.ap:.1f} (AlphaPose model zoo: val2017, YOLOv3 boxes, flip test)")
+    lines.append(f"  config:     {conf}{'' if conf.is_file() else ' (missing)'}")
+    if entry.original_config:
+        lines.append(f"  AlphaPose:  {entry.original_config}")
+    state = "cached" if target.is_file() else "not downloaded yet"
+    lines.append(f"  weights:    {target} ({state})")
+    lines.append(f"  sha256:     {entry.sha256 or 'not pinned (printed after download)'}")
+    if entry.urls:
+        for i, url in enumerate(entry.urls):
+            lines.append(f"  {'download:' if i == 0 else '':<11} {url}")
+    else:
+        lines.append("  download:   no official weights exist")
+    return "\n".join(lines)
+
+
+def verify_file(path: str | Path) -> str:
+    """sha256 of a weight file and the zoo entry it matches (by pinned hash, else by file name only)."""
+    from alphapose_kit.hub.download import file_sha256
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise AkitError(f"weights file not found: {path}")
+    digest = file_sha256(path)
+    lines = [f"{path}: {path.stat().st_size} bytes, sha256 {digest}"]
+    by_hash = next((e for e in _REGISTRY.values() if e.sha256 and e.sha256.lower() == digest), None)
+    by_name = next((e for e in _REGISTRY.values() if e.filename == path.name), None)
+    if by_hash is not None:
+        lines.append(f"matches zoo model {by_hash.name} (sha256 verified)")
+    elif by_name is not None and by_name.sha256:
+        lines.append(
+            f"named like zoo model {by_name.name}, but its sha256 differs from the pinned {by_name.sha256}: "
+            "the file is corrupt or a different checkpoint"
+        )
+    elif by_name is not None:
+        lines.append(f"matches zoo model {by_name.name} by file name only (no sha256 pinned for it)")
+    else:
+        lines.append("matches no zoo model")
+    return "\n".join(lines)

@@ -1,0 +1,55 @@
+"""Draw poses on frames: a colour per person, skeleton edges, joints shaded by score, boxes with the person score.
+
+Joints are drawn when their score exceeds the threshold (0.4 for heatmap models, as AlphaPose's vis.py); COCO-17
+gets AlphaPose's virtual neck point (the mean of the shoulders).
+"""
+
+from __future__ import annotations
+
+import colorsys
+
+import cv2
+import numpy as np
+
+from alphapose_kit.data.keypoints import KeypointSet
+from alphapose_kit.io.results import FrameResult
+
+
+def person_color(index: int) -> tuple[int, int, int]:
+    """A distinct BGR colour per person index (golden-ratio hue walk)."""
+    hue = (index * 0.618033988749895) % 1.0
+    r, g, b = colorsys.hsv_to_rgb(hue, 0.85, 1.0)
+    return int(b * 255), int(g * 255), int(r * 255)
+
+
+def _with_neck(points: np.ndarray, scores: np.ndarray, keypoint_set: KeypointSet) -> tuple[np.ndarray, np.ndarray]:
+    if keypoint_set.neck_from is None:
+        return points, scores
+    a, b = keypoint_set.neck_from
+    neck = (points[a] + points[b]) / 2
+    return np.vstack([points, neck[None]]), np.append(scores, (scores[a] + scores[b]) / 2)
+
+
+def draw_poses(image: np.ndarray, result: FrameResult, keypoint_set: KeypointSet, threshold: float = 0.4) -> np.ndarray:
+    """A copy of the BGR ``image`` with every person of ``result`` drawn on it."""
+    canvas = image.copy()
+    scale = max(1, round(max(canvas.shape[:2]) / 640))
+    for m in range(result.num_people):
+        color = person_color(m)
+        x1, y1, x2, y2 = (round(float(v)) for v in result.boxes[m])
+        cv2.rectangle(canvas, (x1, y1), (x2, y2), color, scale)
+        label = f"{float(result.scores[m]):.2f}"
+        cv2.putText(canvas, label, (x1, max(0, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * scale, color, scale)
+        points, scores = _with_neck(result.keypoints[m], result.keypoint_scores[m], keypoint_set)
+        visible = scores > threshold
+        for a, b in keypoint_set.skeleton:
+            if visible[a] and visible[b]:
+                pa = tuple(round(float(v)) for v in points[a])
+                pb = tuple(round(float(v)) for v in points[b])
+                cv2.line(canvas, pa, pb, color, 2 * scale, cv2.LINE_AA)
+        for k in np.flatnonzero(visible):
+            shade = float(np.clip(scores[k], 0.0, 1.0))
+            joint_color = tuple(int(c * (0.4 + 0.6 * shade)) for c in color)
+            center = tuple(round(float(v)) for v in points[k])
+            cv2.circle(canvas, center, 2 * scale + 1, joint_color, -1, cv2.LINE_AA)
+    return canvas

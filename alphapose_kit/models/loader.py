@@ -1,0 +1,54 @@
+"""``load_pose_model``: config (+ checkpoint) -> pose network in eval mode, ready for normalised crops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+from yacs.config import CfgNode
+
+from alphapose_kit.config import load_config
+from alphapose_kit.data.keypoints import KeypointSet, keypoint_set_for
+from alphapose_kit.hub.zoo import resolve_weights
+from alphapose_kit.io.checkpoint import load_into, read_state_dict
+from alphapose_kit.models.registry import build_pose_model
+from alphapose_kit.utils.device import resolve_device
+
+
+def model_name(cfg: CfgNode) -> str:
+    """A readable name of the network a config builds, e.g. 'FastPose (ResNet-50, 17 joints)'."""
+    model = cfg.MODEL
+    if model.TYPE in ("PoseHighResolutionNet", "HRNet"):
+        arch = f"HRNet-W{model.STAGE2.NUM_CHANNELS[0]}"
+    else:
+        arch = f"ResNet-{model.NUM_LAYERS}"
+        if model.TYPE == "FastPose_DUC":
+            arch = f"{model.BACKBONE} {arch}"
+        if any(model.STAGE_WITH_DCN):
+            arch += ", DCN"
+    return f"{model.TYPE} ({arch}, {cfg.DATA_PRESET.NUM_JOINTS} joints)"
+
+
+def keypoint_set_of(cfg: CfgNode) -> KeypointSet:
+    """The keypoint set a config's model predicts (checked against DATA_PRESET.NUM_JOINTS)."""
+    return keypoint_set_for(cfg.DATA_PRESET.NUM_JOINTS, cfg.DATA_PRESET.KEYPOINT_SET, cfg.DATASET.TRAIN.TYPE)
+
+
+def load_pose_model(
+    config: str | Path | CfgNode,
+    checkpoint: str | Path | None = None,
+    device: str | torch.device = "cpu",
+) -> nn.Module:
+    """Build the pose network an akit or AlphaPose YAML describes, load weights strictly, return it in eval mode.
+
+    ``forward(x)`` takes N x 3 x H x W crops normalised the AlphaPose way (RGB/255 minus (0.406, 0.457, 0.480))
+    and returns N x K x H/4 x W/4 heatmaps. ``checkpoint`` is a file or a zoo name; None keeps random weights.
+    """
+    cfg = load_config(config)
+    target = resolve_device(device)
+    model = build_pose_model(cfg)
+    if checkpoint is not None:
+        path = resolve_weights(checkpoint)
+        load_into(model, read_state_dict(path), model_name(cfg), path)
+    return model.to(target).eval()

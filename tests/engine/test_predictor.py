@@ -1,0 +1,149 @@
+"""PosePipeline as a library: batching invariance, flip test on a hand-made case, flat memory on long videos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from alphapose_kit.data.sources import VideoSource, open_source
+from alphapose_kit.detectors import Detections
+from alphapose_kit.engine.predictor import PosePipeline
+
+CFG_OPTS = ["DATA_PRESET.IMAGE_SIZE", "[64,64]", "DATA_PRESET.HEATMAP_SIZE", "[16,16]"]
+
+
+class BrightnessHeatmaps(nn.Module):
+    """Heatmap of every joint = the crop's mean channel at pixels (4i, 4j): heatmap index i is crop pixel 4i,
+    the convention AlphaPose's decoder and flip shift assume."""
+
+    def __init__(self, num_joints: int = 17) -> None:
+        super().__init__()
+        self.num_joints = num_joints
+        self.scale = nn.Parameter(torch.tensor(4.0))  # a full bright cell scores 4 * (1 - 0.45) > 0.3
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        sampled = x.mean(dim=1, keepdim=True)[:, :, ::4, ::4] * self.scale
+        return sampled.expand(-1, self.num_joints, -1, -1).contiguous()
+
+
+class FixedBoxes:
+    """A detector that returns the same boxes on every frame."""
+
+    def __init__(self, boxes: list[list[float]], scores: list[float]) -> None:
+        self.boxes, self.scores = boxes, scores
+
+    def __call__(self, frames, image_ids=None) -> list[Detections]:
+        return [Detections(np.asarray(self.boxes, np.float32), np.asarray(self.scores, np.float32)) for _ in frames]
+
+
+def spot_image(x: int, y: int, size: int = 10) -> np.ndarray:
+    image = np.zeros((240, 320, 3), np.uint8)
+    image[y - size // 2 : y + size // 2, x - size // 2 : x + size // 2] = 255
+    return image
+
+
+def make_pipeline(detector, flip=False, batch=64, det_batch=4, pose_nms="pnms") -> PosePipeline:
+    from alphapose_kit.config import load_config
+
+    cfg = load_config("coco/fastpose_res50_256x192", CFG_OPTS)
+    return PosePipeline(
+        cfg, detector=detector, device="cpu", flip=flip, batch=batch, det_batch=det_batch, pose_nms=pose_nms,
+        pose_model=BrightnessHeatmaps(),
+    )  # fmt: skip
+
+
+def write_images(folder: Path, images: list[np.ndarray]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, image in enumerate(images):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), image)
+    return folder
+
+
+def test_bright_spot_is_found_with_and_without_flip(tmp_path: Path) -> None:
+    # box (96, 56)-(224, 184): 128x128, centre (160, 120), scale 160 after x1.25; 64-px crop -> s = 0.4:
+    # crop pixel p <-> image x = (p - 32) / 0.4 + 160, so one heatmap pixel (4 crop px) is 10 image px.
+    # The spot covers image x 171-180, y 99-108: of the sampled crop pixels only x = 40 (image 180) and
+    # y = 24 (image 100) are bright, so the peak is heatmap (10, 6) with equal (dark) neighbours: no
+    # quarter-pixel move, and it maps back to exactly (180, 100).
+    # Flip: mirrored crop pixel q is crop pixel 63 - q; bright crop x 37-40 -> mirrored 23-26, sampled at 24 =
+    # mirrored column 6 -> flipped back to column 15 - 6 = 9 -> shifted right to 10: the same peak, the same
+    # (180, 100), and the averaged score equals the plain one.
+    folder = write_images(tmp_path / "spot", [spot_image(176, 104)])
+    detector = FixedBoxes([[96.0, 56.0, 224.0, 184.0]], [0.9])
+    results = {flip: next(iter(make_pipeline(detector, flip=flip).run(folder))) for flip in (False, True)}
+    for result in results.values():
+        assert result.num_people == 1
+        assert np.array_equal(result.keypoints[0], np.tile(np.float32([180.0, 100.0]), (17, 1)))
+    assert np.allclose(results[True].keypoint_scores, results[False].keypoint_scores, atol=1e-6)
+
+
+def test_mirrored_scene_gives_mirrored_poses(tmp_path: Path) -> None:
+    image = spot_image(140, 100)
+    mirrored = image[:, ::-1].copy()
+    width = image.shape[1]
+    box = [60.0, 40.0, 188.0, 168.0]
+    mirrored_box = [width - box[2], box[1], width - box[0], box[3]]
+    (a,) = list(make_pipeline(FixedBoxes([box], [0.9])).run(write_images(tmp_path / "a", [image])))
+    (b,) = list(make_pipeline(FixedBoxes([mirrored_box], [0.9])).run(write_images(tmp_path / "b", [mirrored])))
+    # x -> width - x up to one heatmap pixel of sampling offset (10 image px here)
+    assert np.allclose(b.keypoints[0][:, 0], width - a.keypoints[0][:, 0], atol=10.0)
+    assert np.allclose(b.keypoints[0][:, 1], a.keypoints[0][:, 1], atol=1e-3)
+
+
+def test_results_do_not_depend_on_batching(tmp_path: Path, shared_data: Path) -> None:
+    folder = shared_data / "coco"
+    boxes = [[277.1, 45.7, 502.2, 379.3], [10.0, 20.0, 110.0, 220.0], [300.0, 100.0, 340.0, 180.0]]
+    detector = FixedBoxes(boxes, [0.99, 0.6, 0.5])
+    reference = list(make_pipeline(detector, flip=True, batch=64, det_batch=4).run(folder))
+    other = list(make_pipeline(detector, flip=True, batch=1, det_batch=3).run(folder))
+    assert [r.image_id for r in reference] == sorted(p.name for p in folder.glob("*.jpg"))
+    for a, b in zip(reference, other, strict=True):
+        assert np.array_equal(a.keypoints, b.keypoints) and np.array_equal(a.scores, b.scores)
+        assert a.idx == b.idx
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    pytest.skip("no /proc/self/status on this system")
+
+
+def test_memory_stays_flat_on_a_long_video(tmp_path: Path, shared_data: Path) -> None:
+    path = tmp_path / "long.mp4"
+    capture = cv2.VideoCapture(str(shared_data / "video" / "people_walking.mp4"))
+    frames = []
+    while (item := capture.read())[0]:
+        frames.append(item[1])
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25, frames[0].shape[1::-1])
+    for i in range(400):
+        writer.write(frames[i % len(frames)])
+    writer.release()
+    boxes = FixedBoxes([[100.0, 150.0, 180.0, 350.0], [500.0, 120.0, 590.0, 360.0]], [0.9, 0.8])
+    pipeline = make_pipeline(boxes, pose_nms="none")
+    source = open_source(path)
+    assert isinstance(source, VideoSource) and source.length == 400
+    rss = {}
+    count = 0
+    for result in pipeline.run(source):
+        count += 1
+        if count in (50, 400):
+            rss[count] = _rss_mb()
+        assert result.num_people == 2
+    assert count == 400
+    assert rss[400] - rss[50] < 25, rss  # 350 more frames of 960x540 (1.5 MB each) would be > 500 MB if kept
+
+
+def test_public_names_are_importable_from_the_package() -> None:
+    import alphapose_kit as ak
+
+    assert ak.PosePipeline is PosePipeline
+    for name in ("load_pose_model", "load_detector", "parametric_pose_nms", "oks_pose_nms", "load_config"):
+        assert callable(getattr(ak, name))
+    with pytest.raises(AttributeError):
+        _ = ak.not_a_name

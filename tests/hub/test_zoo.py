@@ -1,0 +1,238 @@
+"""The model zoo registry, weight resolution (against a local server) and the CLI texts."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from alphapose_kit.config import shipped_configs_dir
+from alphapose_kit.errors import AkitError, DownloadError
+from alphapose_kit.hub import zoo
+from tests.paths import REFERENCE
+
+FACTS = REFERENCE / "alphapose-facts.md"
+DRIVE_URL = re.compile(r"^https://drive\.google\.com/uc\?export=download&id=[A-Za-z0-9_-]{25,}$")
+PAYLOAD = b"not really a checkpoint " * 1000
+
+
+class _Handler(BaseHTTPRequestHandler):
+    hits: list[str]
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.hits.append(self.path)
+        if self.path != "/w.pth":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(PAYLOAD)))
+        self.end_headers()
+        self.wfile.write(PAYLOAD)
+
+
+@pytest.fixture
+def server():
+    hits: list[str] = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), type("H", (_Handler,), {"hits": hits}))
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", hits
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("AKIT_HOME", str(tmp_path / "akit"))
+    return tmp_path / "akit"
+
+
+def _patch(monkeypatch, name: str, **changes) -> zoo.ZooEntry:
+    entry = dataclasses.replace(zoo.get_entry(name), **changes)
+    monkeypatch.setitem(zoo._REGISTRY, name, entry)
+    return entry
+
+
+# --- registry ---------------------------------------------------------------------------------------------------
+
+
+def test_names_unique_and_kinds():
+    names = [entry.name for entry in zoo._ENTRIES]
+    assert len(names) == len(set(names))
+    assert len({entry.filename for entry in zoo._ENTRIES}) == len(names)
+    assert {entry.kind for entry in zoo.list_models()} == {"pose", "detector"}
+    assert [e.name for e in zoo.list_models("detector")] == ["yolov3-spp", *(f"yolov5{s}" for s in "nsmlx")]
+    assert len(zoo.list_models("pose")) == 8
+    with pytest.raises(AkitError, match="unknown model kind"):
+        zoo.list_models("segmenter")
+
+
+def test_urls_well_formed_and_no_invented_hashes():
+    for entry in zoo.list_models():
+        assert entry.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", entry.sha256), entry.name
+        for url in entry.urls:
+            assert url.startswith("https://"), url
+            if "drive.google.com" in url:
+                assert DRIVE_URL.match(url), url
+        if entry.kind == "pose":
+            assert entry.keypoints in ("coco17", "halpe26") and entry.filename.endswith(".pth")
+    assert zoo.get_entry("hrnet_w48_256x192").urls == ()
+    assert "no official" in zoo.get_entry("hrnet_w48_256x192").description
+    assert zoo.get_entry("yolov3-spp").urls[1] == "https://pjreddie.com/media/files/yolov3-spp.weights"
+    assert zoo.get_entry("yolov5s").urls == ("https://github.com/ultralytics/yolov5/releases/download/v7.0/yolov5s.pt",)
+    assert zoo.get_entry("fastpose_duc_res152_256x192").ap == 73.3
+
+
+def test_drive_ids_match_the_facts_sheet():
+    facts = FACTS.read_text()
+    for entry in zoo.list_models():
+        for url in entry.urls:
+            if "drive.google.com" in url:
+                drive_id = url.rsplit("=", 1)[1]
+                assert drive_id in facts, f"{entry.name}: Drive id {drive_id} is not in the facts sheet"
+
+
+def test_every_config_exists():
+    assert len(list(shipped_configs_dir().rglob("*.yaml"))) >= 14
+    missing = [f"{e.name}: {zoo.config_path(e)}" for e in zoo.list_models() if not zoo.config_path(e).is_file()]
+    assert not missing, "configs missing: " + "; ".join(missing)
+
+
+def test_get_entry_aliases_and_typo_suggestion():
+    assert zoo.get_entry("YOLOv3_SPP").name == "yolov3-spp"
+    assert zoo.get_entry("fast_res50_256x192.pth").name == "fastpose_res50_256x192"
+    assert zoo.get_entry("fast_421_res152_256x192").name == "fastpose_duc_res152_256x192"
+    with pytest.raises(AkitError) as err:
+        zoo.get_entry("fastpose_res50_256x19")
+    message = str(err.value)
+    assert "\n" not in message and "did you mean" in message and "'fastpose_res50_256x192'" in message
+    with pytest.raises(AkitError, match="known models: fastpose_res50_256x192"):
+        zoo.get_entry("qqqqqq")
+
+
+def test_paths(home):
+    entry = zoo.get_entry("fastpose_res50_256x192")
+    assert zoo.akit_home() == home
+    assert zoo.weights_path(entry) == home / "weights" / "fast_res50_256x192.pth"
+    assert zoo.config_path(entry) == shipped_configs_dir() / "coco" / "fastpose_res50_256x192.yaml"
+    assert zoo.config_path(zoo.get_entry("yolov5n")) == shipped_configs_dir() / "detector" / "yolov5n.yaml"
+
+
+def test_default_home(monkeypatch):
+    monkeypatch.delenv("AKIT_HOME", raising=False)
+    assert zoo.akit_home() == Path.home() / ".cache" / "alphapose_kit"
+
+
+# --- resolve_weights ----------------------------------------------------------------------------------------------
+
+
+def test_resolve_weights_downloads_once(server, home, monkeypatch):
+    base, hits = server
+    _patch(monkeypatch, "fastpose_res50_256x192", urls=(f"{base}/missing", f"{base}/w.pth"))
+    path = zoo.resolve_weights("fastpose_res50_256x192")
+    assert path == home / "weights" / "fast_res50_256x192.pth"
+    assert path.read_bytes() == PAYLOAD
+    assert zoo.resolve_weights("fastpose_res50_256x192") == path
+    assert hits == ["/missing", "/w.pth"]  # the second call used the cache
+
+
+def test_resolve_weights_checks_a_pinned_hash(server, home, monkeypatch):
+    base, _ = server
+    _patch(monkeypatch, "simplepose_res50_256x192", urls=(f"{base}/w.pth",), sha256="1" * 64)
+    with pytest.raises(DownloadError, match="sha256 mismatch"):
+        zoo.resolve_weights("simplepose_res50_256x192")
+    assert not (home / "weights" / "simple_res50_256x192.pth").exists()
+    _patch(monkeypatch, "simplepose_res50_256x192", urls=(f"{base}/w.pth",),
+           sha256=hashlib.sha256(PAYLOAD).hexdigest())  # fmt: skip
+    assert zoo.resolve_weights("simplepose_res50_256x192").read_bytes() == PAYLOAD
+
+
+def test_resolve_weights_paths_and_errors(home, tmp_path):
+    own = tmp_path / "my.pth"
+    own.write_bytes(b"x")
+    assert zoo.resolve_weights(own) == own
+    assert zoo.resolve_weights(str(own)) == own
+    with pytest.raises(AkitError, match="weights file not found"):
+        zoo.resolve_weights(tmp_path / "nope.pth")
+    with pytest.raises(AkitError, match="neither a weights file nor a zoo model name; did you mean"):
+        zoo.resolve_weights("hrnet_w23_256x192")
+    with pytest.raises(AkitError, match="no official weights") as err:
+        zoo.resolve_weights("hrnet_w48_256x192")
+    assert str(home / "weights" / "hrnet_w48_256x192.pth") in str(err.value)
+    with pytest.raises(AkitError, match="not downloaded; download them from https://drive.google.com"):
+        zoo.resolve_weights("hrnet_w32_256x192", download=False)
+
+
+def test_resolve_weights_offline_is_one_line(home, monkeypatch):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    _patch(monkeypatch, "hrnet_w32_256x192", urls=(f"http://127.0.0.1:{port}/hrnet_w32_256x192.pth",))
+    with pytest.raises(DownloadError) as err:
+        zoo.resolve_weights("hrnet_w32_256x192")
+    assert "\n" not in str(err.value) and str(home / "weights" / "hrnet_w32_256x192.pth") in str(err.value)
+
+
+def test_own_checkpoint_under_a_weightless_name(home):
+    target = home / "weights" / "hrnet_w48_256x192.pth"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"trained here")
+    assert zoo.resolve_weights("hrnet_w48_256x192") == target
+
+
+# --- find_by_file / verify_file / texts ---------------------------------------------------------------------------
+
+
+def test_find_by_file_and_verify(tmp_path, monkeypatch):
+    named = tmp_path / "fast_dcn_res50_256x192.pth"
+    named.write_bytes(PAYLOAD)
+    other = tmp_path / "renamed.pth"
+    other.write_bytes(PAYLOAD)
+    assert zoo.find_by_file(named).name == "fastpose_dcn_res50_256x192"
+    assert zoo.find_by_file(other) is None
+    report = zoo.verify_file(named)
+    assert hashlib.sha256(PAYLOAD).hexdigest() in report and "by file name only" in report
+    assert "matches no zoo model" in zoo.verify_file(other)
+
+    digest = hashlib.sha256(PAYLOAD).hexdigest()
+    _patch(monkeypatch, "fastpose_dcn_res50_256x192", sha256=digest)
+    assert zoo.find_by_file(other).name == "fastpose_dcn_res50_256x192"  # a pinned hash finds renamed files
+    assert "sha256 verified" in zoo.verify_file(other)
+    _patch(monkeypatch, "fastpose_dcn_res50_256x192", sha256="2" * 64)
+    assert zoo.find_by_file(named) is None  # right name, wrong bytes
+    assert "differs from the pinned" in zoo.verify_file(named)
+    with pytest.raises(AkitError, match="weights file not found"):
+        zoo.verify_file(tmp_path / "absent.pth")
+
+
+def test_model_table_and_description(home):
+    (home / "weights").mkdir(parents=True)
+    (home / "weights" / "yolov5n.pt").write_bytes(b"x")
+    table = zoo.format_model_table(zoo.list_models())
+    lines = table.splitlines()
+    assert lines[0].split() == ["NAME", "KIND", "KEYPOINTS", "AP", "CACHED", "FILE"]
+    rows = {line.split()[0]: line.split() for line in lines[1:-1]}
+    assert rows["fastpose_res50_256x192"][1:6] == ["pose", "coco17", "72.0", "no", "fast_res50_256x192.pth"]
+    assert rows["yolov5n"][1:5] == ["detector", "-", "-", "yes"]
+    assert "(no official weights)" in " ".join(rows["hrnet_w48_256x192"])
+    assert str(home / "weights") in lines[-1]
+
+    text = zoo.describe_entry(zoo.get_entry("yolov3-spp"))
+    assert "https://drive.google.com/uc?export=download&id=1D47msNOOiJKvPOXlnpyzdKA3k6E97NTC" in text
+    assert "https://pjreddie.com/media/files/yolov3-spp.weights" in text
+    assert str(home / "weights" / "yolov3-spp.weights") in text and "not downloaded yet" in text
+    text = zoo.describe_entry(zoo.get_entry("halpe26_fastpose_res50_256x192"))
+    assert "halpe26 (26 joints)" in text and "configs/halpe_26/resnet/256x192_res50_lr1e-3_1x.yaml" in text
+    assert "no official weights exist" in zoo.describe_entry(zoo.get_entry("hrnet_w48_256x192"))
