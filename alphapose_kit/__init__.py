@@ -22,7 +22,9 @@ _LAZY = {
     "parametric_pose_nms": "alphapose_kit.ops.pose_nms",
     "oks_pose_nms": "alphapose_kit.ops.pose_nms",
     "run_inference": "alphapose_kit.engine.infer",
-    "InferOptions": "alphapose_kit.engine.infer",
+    "InferOptions": "alphapose_kit.engine.options",
+    "PipelineOptions": "alphapose_kit.engine.options",
+    "PoseEstimator": "alphapose_kit.engine.estimator",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
 from alphapose_kit.data.sources import open_source
-from alphapose_kit.engine.predictor import STAGES, PosePipeline, check_pipeline_options
+from alphapose_kit.engine.options import InferOptions
+from alphapose_kit.engine.predictor import STAGES, PosePipeline
 from alphapose_kit.errors import AkitError
-from alphapose_kit.io.writers import ResultWriter, check_format, ensure_writable_dir, next_run_dir
+from alphapose_kit.io.writers import ResultWriter, ensure_writable_dir, next_run_dir
 
 DEFAULT_CONFIG = "coco/fastpose_res50_256x192"
 STAGE_UNITS = {
@@ -28,35 +29,6 @@ STAGE_UNITS = {
     "decode": "people",
     "nms": "frames",
 }
-
-
-@dataclass
-class InferOptions:
-    """Everything ``akit infer`` takes; defaults match the CLI's."""
-
-    source: str
-    config: str | None = None
-    checkpoint: str | None = None
-    detector: str = "yolov3-spp"
-    detector_weights: str | None = None
-    detfile: str | None = None
-    outdir: str | None = None
-    fmt: str = "alphapose"
-    flip: bool = False
-    save_video: bool = False
-    save_images: bool = False
-    device: str = "auto"
-    batch: int = 64
-    det_batch: int = 4
-    half: bool = False
-    conf: float | None = None
-    nms: float | None = None
-    pose_nms: str = "pnms"
-    min_box_area: float = 0.0
-    quiet: bool = False
-    threads: int | None = None
-    det_size: int | None = None
-    opts: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -105,47 +77,17 @@ def resolve_model_choice(config: str | None, checkpoint: str | None) -> tuple[st
     return config, checkpoint
 
 
-def _check_options(options: InferOptions) -> None:
-    """Reject bad flag values before anything slow (model loading, downloads) happens."""
-    check_format(options.fmt)
-    check_pipeline_options(options.pose_nms, options.batch, options.det_batch, options.min_box_area)
-    if options.threads is not None and options.threads < 1:
-        raise AkitError(f"--threads must be at least 1, got {options.threads}")
-    if options.det_size is not None and (options.det_size <= 0 or options.det_size % 32):
-        raise AkitError(f"--det-size must be a positive multiple of 32, got {options.det_size}")
-    if options.detfile is not None and (
-        options.conf is not None or options.nms is not None or options.detector_weights
-    ):
-        raise AkitError("--conf, --nms and --detector-weights do not apply with --detfile (boxes come from the file)")
-
-
 def run_inference(options: InferOptions) -> InferSummary:
     """Run ``akit infer`` with ``options``; returns the summary (also printed unless quiet)."""
     from alphapose_kit.config import load_config
 
-    _check_options(options)
+    options.validate()
     if options.threads is not None:
         torch.set_num_threads(options.threads)
     source = open_source(options.source)
     config, checkpoint = resolve_model_choice(options.config, options.checkpoint)
     cfg = load_config(config, options.opts)
-    pipeline = PosePipeline(
-        cfg,
-        checkpoint=checkpoint,
-        detector=options.detector,
-        detector_weights=options.detector_weights,
-        detfile=options.detfile,
-        device=options.device,
-        flip=options.flip,
-        batch=options.batch,
-        det_batch=options.det_batch,
-        half=options.half,
-        conf=options.conf,
-        nms=options.nms,
-        pose_nms=options.pose_nms,
-        min_box_area=options.min_box_area,
-        det_size=options.det_size,
-    )
+    pipeline = PosePipeline(cfg, checkpoint, options.pipeline())
     writer = ResultWriter(
         ensure_writable_dir(options.outdir or next_run_dir()),  # only once everything loaded: no empty runs
         pipeline.keypoint_set,

@@ -7,12 +7,14 @@ frames, pose crops across people and frames, and every stage is timed so through
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -20,32 +22,19 @@ import torch
 from torch import nn
 from yacs.config import CfgNode
 
-from alphapose_kit.codecs import decode_pose, flip_heatmaps_back
-from alphapose_kit.config import load_config, loss_type
+from alphapose_kit.config import load_config
 from alphapose_kit.data.sources import Frame, FrameSource, ThreadedReader, open_source
-from alphapose_kit.data.transforms import box_to_center_scale, crop_people, heatmap_to_image
+from alphapose_kit.data.transforms import box_to_center_scale, crop_people
 from alphapose_kit.detectors import Detections, load_detector
+from alphapose_kit.engine.estimator import PoseEstimator
+from alphapose_kit.engine.options import PipelineOptions
 from alphapose_kit.errors import AkitError
 from alphapose_kit.io.results import FrameResult, alphapose_idx
 from alphapose_kit.models.loader import keypoint_set_of, load_pose_model
 from alphapose_kit.ops.pose_nms import oks_pose_nms, parametric_pose_nms
 from alphapose_kit.utils.device import resolve_device
 
-POSE_NMS = ("pnms", "oks", "none")
-DECODERS = ("MSELoss", "L1JointRegression", "Combined")  # LOSS.TYPE values akit's codec decodes
-NORM_TYPES = ("sigmoid", "softmax", "divide_sum")
 STAGES = ("read", "detect", "crop", "pose", "decode", "nms")
-
-
-def check_pipeline_options(pose_nms: str, batch: int, det_batch: int, min_box_area: float) -> None:
-    """Reject bad pipeline settings in one line, before anything slow (model loading, downloads) happens."""
-    if pose_nms not in POSE_NMS:
-        raise AkitError(f"unknown pose NMS {pose_nms!r}; choose one of {', '.join(POSE_NMS)}")
-    for flag, value in (("--batch", batch), ("--det-batch", det_batch)):
-        if value < 1:
-            raise AkitError(f"{flag} must be at least 1, got {value}")
-    if min_box_area < 0:
-        raise AkitError(f"--min-box-area must not be negative, got {min_box_area}")
 
 
 class StageTimer:
@@ -82,25 +71,18 @@ class PosePipeline:
         self,
         config: str | Path | CfgNode,
         checkpoint: str | Path | None = None,
-        detector: str | Callable[..., list[Detections]] = "yolov3-spp",
-        detector_weights: str | Path | None = None,
-        detfile: str | Path | None = None,
-        device: str | torch.device = "auto",
-        flip: bool = False,
-        batch: int = 64,
-        det_batch: int = 4,
-        half: bool = False,
-        conf: float | None = None,
-        nms: float | None = None,
-        pose_nms: str = "pnms",
-        min_box_area: float = 0.0,
+        options: PipelineOptions | None = None,
+        *,
         pose_model: nn.Module | None = None,
-        det_size: int | None = None,
+        **overrides: Any,
     ) -> None:
-        check_pipeline_options(pose_nms, batch, det_batch, min_box_area)
+        """``options`` (or keyword overrides of its fields, e.g. ``flip=True``); ``detector`` may be a callable."""
+        self.options = dataclasses.replace(options or PipelineOptions(), **overrides)
+        self.options.validate()
+        opts = self.options
         self.cfg = load_config(config)
-        self.device = resolve_device(device)
-        if half and self.device.type != "cuda":
+        self.device = resolve_device(opts.device)
+        if opts.half and self.device.type != "cuda":
             raise AkitError("--half needs a CUDA device; drop --half or use --device cuda")
         self.keypoint_set = keypoint_set_of(self.cfg)
         if pose_model is None and checkpoint is None:
@@ -109,61 +91,33 @@ class PosePipeline:
         # channels_last: 5-25 % faster convolutions on CPU as well as on CUDA (measured on every zoo model)
         self.model.eval().to(memory_format=torch.channels_last)
         self.input_size = tuple(self.cfg.DATA_PRESET.IMAGE_SIZE)  # (h, w)
-        self.heatmap_size = tuple(self.cfg.DATA_PRESET.HEATMAP_SIZE)
-        self.loss_type = loss_type(self.cfg)
-        self.norm_type = self.cfg.LOSS.NORM_TYPE or self.cfg.DATA_PRESET.NORM_TYPE or "sigmoid"
-        self.flip = flip
-        self.batch = batch
-        self.det_batch = det_batch
-        self.half = half
-        self.pose_nms = pose_nms
-        self.min_box_area = float(min_box_area)
-        self._check_decoder()
-        self.detector = self._make_detector(detector, detector_weights, detfile, conf, nms, det_size)
+        self.estimator = PoseEstimator(
+            self.model, self.cfg, self.keypoint_set.flip_pairs, self.device, opts.flip, opts.batch, opts.half
+        )
+        self.detector = self._make_detector()
         self.timer = StageTimer()
-        if flip and not self.keypoint_set.flip_pairs and self.keypoint_set.num_joints > 1:
-            raise AkitError(f"--flip needs flip pairs; keypoint set {self.keypoint_set.name!r} has none")
 
-    def _check_decoder(self) -> None:
-        """Fail at start-up, not mid-run, when the config asks for a decoder akit does not have."""
-        if self.loss_type not in DECODERS:
-            raise AkitError(f"LOSS.TYPE {self.loss_type!r} cannot be decoded; akit supports {', '.join(DECODERS)}")
-        if self.norm_type not in NORM_TYPES:
-            raise AkitError(f"LOSS.NORM_TYPE {self.norm_type!r} is not supported; use {', '.join(NORM_TYPES)}")
-        k = self.keypoint_set.num_joints
-        if self.loss_type == "Combined" and k <= (42 if k == 68 else 110):
-            raise AkitError(f"LOSS.TYPE Combined needs the 68-, 133- or 136-joint layouts, not {k} joints")
-
-    def _make_detector(
-        self,
-        detector: str | Callable[..., list[Detections]],
-        weights: str | Path | None,
-        detfile: str | Path | None,
-        conf: float | None,
-        nms: float | None,
-        det_size: int | None,
-    ) -> Callable[..., list[Detections]]:
-        if detfile is not None:
-            return load_detector("detfile", weights=detfile)
+    def _make_detector(self) -> Callable[..., list[Detections]]:
+        opts = self.options
+        detector: Any = opts.detector
+        if opts.detfile is not None:
+            return load_detector("detfile", weights=opts.detfile)
         if callable(detector):
             return detector
         if str(detector).strip().lower() == "detfile":
             raise AkitError("--detector detfile needs the file: pass --detfile FILE instead")
-        options: dict = {"device": self.device, "batch_size": self.det_batch}
-        if det_size is not None:
-            options["input_size"] = det_size
-        if conf is not None:
-            options["conf"] = conf
-        if nms is not None:
-            options["nms"] = nms
-        if self.half:
-            options["half"] = True
-        return load_detector(detector, weights=weights, **options)
+        settings: dict[str, Any] = {"device": self.device, "batch_size": opts.det_batch}
+        for key, value in (("input_size", opts.det_size), ("conf", opts.conf), ("nms", opts.nms)):
+            if value is not None:
+                settings[key] = value
+        if opts.half:
+            settings["half"] = True
+        return load_detector(detector, weights=opts.detector_weights, **settings)
 
     def run(self, source: str | Path | int | FrameSource) -> Iterator[FrameResult]:
         """Detect and estimate poses on every frame of ``source``; frames are decoded in a background thread."""
         frames = source if isinstance(source, FrameSource) else open_source(source)
-        reader = ThreadedReader(frames, max_queue=max(8, 2 * self.det_batch))
+        reader = ThreadedReader(frames, max_queue=max(8, 2 * self.options.det_batch))
         iterator = iter(reader)
         try:
             while True:
@@ -175,7 +129,7 @@ class PosePipeline:
                     yield from self.process(chunk)
                 if error is not None:
                     raise error
-                if len(chunk) < self.det_batch:
+                if len(chunk) < self.options.det_batch:
                     return
         finally:
             reader.close()
@@ -186,7 +140,7 @@ class PosePipeline:
         try:
             for frame in iterator:
                 chunk.append(frame)
-                if len(chunk) == self.det_batch:
+                if len(chunk) == self.options.det_batch:
                     break
         except AkitError as exc:
             return chunk, exc
@@ -226,49 +180,34 @@ class PosePipeline:
             return np.zeros((0, 3, height, width), np.float32), np.zeros((0, 4), np.float32), np.zeros(0, int)
         return np.concatenate(crops), np.concatenate(boxes), np.asarray(owners)
 
-    def _forward(self, batch: torch.Tensor) -> torch.Tensor:
-        autocast = torch.autocast("cuda", dtype=torch.float16) if self.half else nullcontext()
-        with torch.inference_mode(), autocast:
-            heatmaps = self.model(batch)
-            if self.flip:
-                flipped = self.model(torch.flip(batch, dims=[3]))
-                heatmaps = (heatmaps + flip_heatmaps_back(flipped, self.keypoint_set.flip_pairs)) / 2
-        return heatmaps.float()
-
     def _estimate(self, crops: np.ndarray, cropped_boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        est = self.estimator
         k = self.keypoint_set.num_joints
         if len(crops) == 0:
             return np.zeros((0, k, 2), np.float32), np.zeros((0, k), np.float32)
         all_coords, all_scores = [], []
-        for start in range(0, len(crops), self.batch):
-            chunk = torch.from_numpy(np.ascontiguousarray(crops[start : start + self.batch]))
-            if self.device.type == "cuda":
-                chunk = chunk.pin_memory().to(self.device, non_blocking=True)
-            chunk = chunk.contiguous(memory_format=torch.channels_last)
+        for start in range(0, len(crops), est.batch):
+            chunk = est.to_device(crops[start : start + est.batch])
             with self.timer.stage("pose", len(chunk), sync=self.device):
-                heatmaps = self._forward(chunk)
+                heatmaps = est.heatmaps(chunk)
             with self.timer.stage("decode", len(chunk)):
-                coords, scores = self._decode(heatmaps)
-                coords = heatmap_to_image(coords, cropped_boxes[start : start + self.batch], self.heatmap_size)
-            all_coords.append(np.asarray(coords, np.float32))
-            all_scores.append(np.asarray(scores, np.float32))
+                coords, scores = est.decode(heatmaps, cropped_boxes[start : start + est.batch])
+            all_coords.append(coords)
+            all_scores.append(scores)
         return np.concatenate(all_coords), np.concatenate(all_scores)
-
-    def _decode(self, heatmaps: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        return decode_pose(heatmaps.cpu(), self.loss_type, self.norm_type)
 
     def _finish_frame(self, frame: Frame, dets: Detections, coords: np.ndarray, scores: np.ndarray) -> FrameResult:
         size = frame.image.shape[:2]
         if len(dets) == 0:
             return FrameResult.empty(frame.index, frame.image_id, self.keypoint_set.num_joints, size)
-        if self.pose_nms == "none":
+        if self.options.pose_nms == "none":
             person = dets.scores + scores.mean(axis=1) + 1.25 * scores.max(axis=1)
             idx = [alphapose_idx([i], dets.ids) for i in range(len(dets))]
             return FrameResult(
                 frame.index, frame.image_id, dets.boxes, dets.scores, coords, scores, person, idx, size,
             )  # fmt: skip
-        nms = parametric_pose_nms if self.pose_nms == "pnms" else oks_pose_nms
-        out = nms(dets.boxes, dets.scores, coords, scores, min_box_area=self.min_box_area)
+        nms = parametric_pose_nms if self.options.pose_nms == "pnms" else oks_pose_nms
+        out = nms(dets.boxes, dets.scores, coords, scores, min_box_area=self.options.min_box_area)
         idx = [alphapose_idx(cluster, dets.ids) for cluster in out.clusters]
         return FrameResult(
             frame.index, frame.image_id, out.boxes, out.box_scores, out.keypoints, out.keypoint_scores,

@@ -1,0 +1,83 @@
+"""Run options, declared once: each field carries its CLI flags and help, so ``akit infer``'s flags are made from
+these dataclasses and the library takes the same objects. Adding a flag is one field here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from alphapose_kit.errors import AkitError
+
+POSE_NMS = ("pnms", "oks", "none")
+
+
+def option(default: Any, *flags: str, help: str = "") -> Any:
+    """A dataclass field that is also a CLI option: its flags (first one long) and help text."""
+    return field(default=default, metadata={"flags": flags, "help": help})
+
+
+@dataclass(kw_only=True)
+class PipelineOptions:
+    """How the top-down pipeline runs: person detector, batching, device, flip test, pose NMS."""
+
+    detector: str = option("yolov3-spp", "--detector", "-d", help="yolov3-spp, yolov5n/s/m/l/x")
+    detector_weights: str | None = option(None, "--detector-weights", help="detector weights file or zoo name")
+    detfile: str | None = option(None, "--detfile", help="precomputed boxes (AlphaPose format) instead of a detector")
+    device: str = option("auto", "--device", help="auto, cpu, cuda or cuda:N")
+    flip: bool = option(False, "--flip", help="flip test (average with the mirrored crop)")
+    batch: int = option(64, "--batch", "-b", help="pose crops per forward")
+    det_batch: int = option(4, "--det-batch", help="frames per detector forward")
+    half: bool = option(False, "--half", help="float16 on CUDA")
+    conf: float | None = option(None, "--conf", help="detector confidence threshold")
+    nms: float | None = option(None, "--nms", help="detector NMS IoU threshold")
+    det_size: int | None = option(None, "--det-size", help="detector letterbox side (608 / 640)")
+    pose_nms: str = option("pnms", "--pose-nms", help="pnms, oks or none")
+    min_box_area: float = option(0.0, "--min-box-area", help="drop poses whose keypoint extent is smaller")
+
+    def validate(self) -> None:
+        """Reject bad settings in one line, before anything slow (model loading, downloads) happens."""
+        if self.pose_nms not in POSE_NMS:
+            raise AkitError(f"unknown pose NMS {self.pose_nms!r}; choose one of {', '.join(POSE_NMS)}")
+        for flag, value in (("--batch", self.batch), ("--det-batch", self.det_batch)):
+            if value < 1:
+                raise AkitError(f"{flag} must be at least 1, got {value}")
+        if self.min_box_area < 0:
+            raise AkitError(f"--min-box-area must not be negative, got {self.min_box_area}")
+        if self.det_size is not None and (self.det_size <= 0 or self.det_size % 32):
+            raise AkitError(f"--det-size must be a positive multiple of 32, got {self.det_size}")
+        if self.detfile is not None and (self.conf is not None or self.nms is not None or self.detector_weights):
+            raise AkitError("--conf, --nms and --detector-weights do not apply with --detfile (its boxes are used)")
+
+
+@dataclass(kw_only=True)
+class InferOptions(PipelineOptions):
+    """Everything ``akit infer`` takes: the source, the model, the pipeline options and the outputs."""
+
+    source: str = option("", help="video, image, directory, glob, webcam index or stream URL")
+    config: str | None = option(None, "--cfg", "--config", "-c", help="akit or AlphaPose YAML")
+    checkpoint: str | None = option(None, "--checkpoint", "-w", help="pose weights file or zoo name")
+    outdir: str | None = option(None, "--outdir", "-o", help="default runs/infer/expN")
+    exist_ok: bool = option(False, "--exist-ok", help="write into an --outdir that already holds results")
+    fmt: str = option("alphapose", "--format", "-f", help="alphapose, coco or openpose")
+    save_video: bool = option(False, "--save-video", help="render a video with the poses")
+    save_images: bool = option(False, "--save-img", help="render every frame as an image")
+    skip_bad: bool = option(False, "--skip-bad", help="warn about unreadable images and go on")
+    quiet: bool = option(False, "--quiet", "-q", help="no progress bar or summary")
+    threads: int | None = option(None, "--threads", help="CPU threads for torch (default: all cores)")
+    opts: list[str] = field(default_factory=list)  # config overrides: --opts KEY VALUE ... (last on the line)
+
+    def validate(self) -> None:
+        """Pipeline checks plus the output and thread settings; one line per problem."""
+        from alphapose_kit.io.writers import check_format
+
+        super().validate()
+        check_format(self.fmt)
+        if self.threads is not None and self.threads < 1:
+            raise AkitError(f"--threads must be at least 1, got {self.threads}")
+
+    def pipeline(self) -> PipelineOptions:
+        """The pipeline part of these options."""
+        names = {f.name for f in dataclasses.fields(PipelineOptions)}
+        return PipelineOptions(**{name: getattr(self, name) for name in names})
