@@ -109,7 +109,7 @@ def time_networks(pipeline: PosePipeline, video: Path, det_sizes: list[int], pos
         memory_format=torch.channels_last
     )
     calls = [(detector.model, frames[:n]) for n in det_sizes] + [(pipeline.model, crops[:n]) for n in pose_sizes]
-    autocast = torch.autocast("cuda", dtype=torch.float16) if pipeline.half else nullcontext()
+    autocast = torch.autocast("cuda", dtype=torch.float16) if pipeline.options.half else nullcontext()
     with torch.inference_mode(), autocast:
         for fn, batch in {(id(fn), b.shape[0]): (fn, b) for fn, b in calls}.values():
             fn(batch)  # warm-up of every shape, as the pipeline had its warm-up pass
