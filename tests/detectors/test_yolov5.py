@@ -24,10 +24,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from alphapose_kit.detectors.nets.yolov5 import (
     C3,
     SPPF,
+    ULTRALYTICS_CLASSES,
     VARIANTS,
     Bottleneck,
     Concat,
@@ -205,44 +207,69 @@ def test_unknown_variant() -> None:
 COCO_NAMES = {i: f"class{i}" for i in range(80)} | {0: "person"}
 
 
-def official_yaml(variant: str) -> dict:
+# The model file of Ultralytics YOLOv5 v7.0, models/yolov5s.yaml (github.com/ultralytics/yolov5, tag v7.0; the
+# same table since v6.0), reduced to its data: comments dropped, the multiples left as fields. Its spelling is what
+# matters here: module names bare, ``None`` bare (YAML reads it as the string 'None'), ``False`` a YAML boolean.
+YOLOV5_YAML = """
+nc: 80
+depth_multiple: {depth}
+width_multiple: {width}
+anchors:
+  - [10,13, 16,30, 33,23]
+  - [30,61, 62,45, 59,119]
+  - [116,90, 156,198, 373,326]
+backbone:
+  [[-1, 1, Conv, [64, 6, 2, 2]],
+   [-1, 1, Conv, [128, 3, 2]],
+   [-1, 3, C3, [128]],
+   [-1, 1, Conv, [256, 3, 2]],
+   [-1, 6, C3, [256]],
+   [-1, 1, Conv, [512, 3, 2]],
+   [-1, 9, C3, [512]],
+   [-1, 1, Conv, [1024, 3, 2]],
+   [-1, 3, C3, [1024]],
+   [-1, 1, SPPF, [1024, 5]],
+  ]
+head:
+  [[-1, 1, Conv, [512, 1, 1]],
+   [-1, 1, nn.Upsample, [None, 2, 'nearest']],
+   [[-1, 6], 1, Concat, [1]],
+   [-1, 3, C3, [512, False]],
+   [-1, 1, Conv, [256, 1, 1]],
+   [-1, 1, nn.Upsample, [None, 2, 'nearest']],
+   [[-1, 4], 1, Concat, [1]],
+   [-1, 3, C3, [256, False]],
+   [-1, 1, Conv, [256, 3, 2]],
+   [[-1, 14], 1, Concat, [1]],
+   [-1, 3, C3, [512, False]],
+   [-1, 1, Conv, [512, 3, 2]],
+   [[-1, 10], 1, Concat, [1]],
+   [-1, 3, C3, [1024, False]],
+   [[17, 20, 23], 1, Detect, [nc, anchors]],
+  ]
+"""
+
+
+def official_yaml(variant: str, none: str = "yaml") -> dict:
+    """``Model.yaml`` as Ultralytics stores it: the file parsed by ``yaml.safe_load``, plus the ``ch`` it adds.
+
+    ``none="python"``: the Upsample's None as a Python None instead (a model built from a dict in code).
+    """
     depth, width = VARIANTS[variant]
-    layers = [
-        [-1, 1, "Conv", [64, 6, 2, 2]],
-        [-1, 1, "Conv", [128, 3, 2]],
-        [-1, 3, "C3", [128]],
-        [-1, 1, "Conv", [256, 3, 2]],
-        [-1, 6, "C3", [256]],
-        [-1, 1, "Conv", [512, 3, 2]],
-        [-1, 9, "C3", [512]],
-        [-1, 1, "Conv", [1024, 3, 2]],
-        [-1, 3, "C3", [1024]],
-        [-1, 1, "SPPF", [1024, 5]],
-        [-1, 1, "Conv", [512, 1, 1]],
-        [-1, 1, "nn.Upsample", [None, 2, "nearest"]],
-        [[-1, 6], 1, "Concat", [1]],
-        [-1, 3, "C3", [512, False]],
-        [-1, 1, "Conv", [256, 1, 1]],
-        [-1, 1, "nn.Upsample", [None, 2, "nearest"]],
-        [[-1, 4], 1, "Concat", [1]],
-        [-1, 3, "C3", [256, False]],
-        [-1, 1, "Conv", [256, 3, 2]],
-        [[-1, 14], 1, "Concat", [1]],
-        [-1, 3, "C3", [512, False]],
-        [-1, 1, "Conv", [512, 3, 2]],
-        [[-1, 10], 1, "Concat", [1]],
-        [-1, 3, "C3", [1024, False]],
-        [[17, 20, 23], 1, "Detect", ["nc", "anchors"]],
-    ]
-    return {
-        "nc": 80,
-        "depth_multiple": depth,
-        "width_multiple": width,
-        "anchors": [[10, 13, 16, 30, 33, 23], [30, 61, 62, 45, 59, 119], [116, 90, 156, 198, 373, 326]],
-        "backbone": layers[:10],
-        "head": layers[10:],
-        "ch": 3,
-    }
+    parsed = yaml.safe_load(YOLOV5_YAML.format(depth=depth, width=width))
+    parsed["ch"] = 3
+    if none == "python":
+        for layer in parsed["head"]:
+            layer[3] = [None if a == "None" else a for a in layer[3]]
+    return parsed
+
+
+def test_official_yaml_spells_none_as_a_string() -> None:
+    parsed = official_yaml("s")
+    assert parsed["head"][1] == [-1, 1, "nn.Upsample", ["None", 2, "nearest"]]
+    assert parsed["head"][3] == [-1, 3, "C3", [512, False]] and parsed["head"][-1][3] == ["nc", "anchors"]
+    assert (parsed["depth_multiple"], parsed["width_multiple"]) == (0.33, 0.5)
+    assert official_yaml("s", none="python")["head"][5][3] == [None, 2, "nearest"]
 
 
 def randomize(model: torch.nn.Module, seed: int) -> None:
@@ -279,7 +306,9 @@ def register_standins(monkeypatch: pytest.MonkeyPatch, top: str = "DetectionMode
     return stand_ins
 
 
-def standin_model(stand_ins: dict[type, type], variant: str = "n", seed: int = 1) -> torch.nn.Module:
+def standin_model(
+    stand_ins: dict[type, type], variant: str = "n", seed: int = 1, none: str = "yaml"
+) -> torch.nn.Module:
     """akit's network re-classed as the stand-ins, with the attributes parse_model and train.py attach."""
     model = build_yolov5(variant)
     randomize(model, seed)
@@ -287,7 +316,7 @@ def standin_model(stand_ins: dict[type, type], variant: str = "n", seed: int = 1
         if type(module) in stand_ins:
             module.__class__ = stand_ins[type(module)]
     # what parse_model / train.py attach
-    model.yaml = official_yaml(variant)
+    model.yaml = official_yaml(variant, none)
     model.names = dict(COCO_NAMES)
     model.nc = 80
     model.stride = torch.tensor([8.0, 16.0, 32.0])
@@ -327,11 +356,13 @@ def reference(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
         return copy.deepcopy(model).float().eval()(x)[0]
 
 
-def test_official_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("none", ["yaml", "python"])
+def test_official_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, none: str) -> None:
+    """Release files hold the yaml as safe_load read it (Upsample args ['None', 2, 'nearest']); None works too."""
     x = torch.rand(1, 3, 128, 128, generator=torch.Generator().manual_seed(3))
     path = tmp_path / "yolov5n.pt"
     with monkeypatch.context() as patch:
-        model = standin_model(register_standins(patch), "n")
+        model = standin_model(register_standins(patch), "n", none=none)
         model.half()
         expected = reference(model, x)
         expected_state = {k: v.float() for k, v in model.state_dict().items()}
@@ -339,6 +370,10 @@ def test_official_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "models" not in sys.modules and "models.yolo" not in sys.modules
     with pytest.raises(pickle.UnpicklingError):  # the file really holds pickled classes
         torch.load(path, weights_only=True)
+
+    pickled = safe_pickle.load_checkpoint(path, placeholders=ULTRALYTICS_CLASSES + safe_pickle.TORCH_NN_MODULES)
+    upsample_args = safe_pickle.attribute(pickled["model"], "yaml")["head"][1][3]
+    assert upsample_args == (["None", 2, "nearest"] if none == "yaml" else [None, 2, "nearest"])
 
     loaded = load_yolov5_weights(path)
     assert "models" not in sys.modules  # nothing was imported
@@ -375,13 +410,22 @@ def test_training_checkpoint_uses_ema(tmp_path: Path, monkeypatch: pytest.Monkey
         torch.testing.assert_close(loaded(x)[0], expected, rtol=0, atol=1e-5)
 
 
-def test_pre_v6_layout_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "old.pt"
+@pytest.mark.parametrize(
+    ("section", "index", "layer", "reported"),
+    [
+        ("backbone", 0, [-1, 1, "Focus", [64, 3]], r"layer 0 is .*Focus"),  # pre-v6.0
+        ("head", 1, [-1, 1, "nn.Upsample", ["None", 2, "bilinear"]], r"layer 11 is .*None, 2, 'bilinear'"),
+    ],
+)
+def test_other_layouts_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, section: str, index: int, layer: list, reported: str
+) -> None:
+    path = tmp_path / "other.pt"
     with monkeypatch.context() as patch:
         model = standin_model(register_standins(patch), "s")
-        model.yaml["backbone"][0] = [-1, 1, "Focus", [64, 3]]
+        model.yaml[section][index] = layer
         save_like_ultralytics(path, model)
-    with pytest.raises(CheckpointError, match="not the YOLOv5 v6.0/v7.0 P5 layout.*layer 0 is .*Focus"):
+    with pytest.raises(CheckpointError, match="not the YOLOv5 v6.0/v7.0 P5 layout.*" + reported):
         load_yolov5_weights(path)
 
 

@@ -353,7 +353,11 @@ def _check_layout(yaml: Mapping[str, Any], origin: Path) -> None:
     layers = list(yaml.get("backbone") or []) + list(yaml.get("head") or [])
 
     def norm(value: Any) -> Any:
-        return [norm(v) for v in value] if isinstance(value, (list, tuple)) else value
+        # yaml.safe_load reads the official files' bare ``None`` as the string 'None' (YAML's null is ``null``
+        # or ``~``); Ultralytics' parse_model evals each string argument, so both spellings mean None.
+        if isinstance(value, (list, tuple)):
+            return [norm(v) for v in value]
+        return None if value == "None" else value
 
     for index, expected in enumerate(LAYOUT):
         got = norm(layers[index]) if index < len(layers) else None
