@@ -118,6 +118,8 @@ class Placeholder:
     """
 
     _akit_name = "?"
+    _akit_args: tuple[Any, ...]
+    _akit_state: Any
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Placeholder:
         obj = object.__new__(cls)

@@ -23,7 +23,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -189,6 +189,8 @@ class Detect(nn.Module):
     The ``anchors`` buffer holds the anchors in units of each level's stride, as the official one does.
     """
 
+    anchors: torch.Tensor
+
     def __init__(
         self,
         num_classes: int,
@@ -294,9 +296,9 @@ class YOLOv5(nn.Module):
     def _init_detect_biases(self) -> None:
         # Priors as Ultralytics trains from (about 8 objects per 640 image, class score 0.6 / nc); only a
         # randomly initialised model sees them, any checkpoint overwrites them.
-        detect: Detect = self.model[-1]
+        detect = cast(Detect, self.model[-1])
         for conv, stride in zip(detect.m, detect.strides, strict=True):
-            bias = conv.bias.view(detect.na, -1)
+            bias = cast(nn.Conv2d, conv).bias.view(detect.na, -1)
             bias[:, 4] += math.log(8 / (640 / stride) ** 2)
             bias[:, 5:] += math.log(0.6 / (detect.nc - 0.99999))
 
