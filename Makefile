@@ -1,6 +1,7 @@
 PYTHON ?= python3
+SRC = alphapose_kit tests scripts
 
-.PHONY: install test lint format
+.PHONY: install test lint format typecheck wheel-check ci
 
 install:
 	$(PYTHON) -m pip install -e .[dev]
@@ -9,9 +10,17 @@ test:
 	$(PYTHON) -m pytest -q
 
 lint:
-	ruff check alphapose_kit tests scripts
-	ruff format --check alphapose_kit tests scripts
+	ruff check $(SRC)
+	ruff format --check $(SRC)
+
+typecheck:
+	$(PYTHON) -m mypy
+
+wheel-check:
+	$(PYTHON) scripts/check_wheel.py
 
 format:
-	ruff format alphapose_kit tests scripts
-	ruff check --fix alphapose_kit tests scripts
+	ruff format $(SRC)
+	ruff check --fix $(SRC)
+
+ci: lint typecheck test wheel-check

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from alphapose_kit.errors import AkitError
+from alphapose_kit.utils.logging import setup_cli_logging
 
 app = typer.Typer(
     name="akit",
@@ -52,6 +53,7 @@ _register_commands()
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: run the app, turning AkitError / Ctrl-C / usage errors into one line and an exit code."""
+    setup_cli_logging()
     try:
         code = app(args=argv, standalone_mode=False)
     except AkitError as exc:

@@ -133,13 +133,15 @@ def get_default_config() -> CfgNode:
                 XYZ_SMPL24_WEIGHT=0.0,
             ),
         ),
+        # AlphaPose's own configs carry these keys but its demo ignores them; akit's detector settings live in
+        # configs/detector/<name>.yaml (read by alphapose_kit.detectors.detector_defaults), so no numbers here
         DETECTOR=_node(
             NAME="yolo",
             CONFIG="detector/yolo/cfg/yolov3-spp.cfg",
             WEIGHTS="detector/yolo/data/yolov3-spp.weights",
-            NMS_THRES=0.6,
-            CONFIDENCE=0.05,
-            INPUT_SIZE=608,  # akit: letterbox side
+            NMS_THRES=None,
+            CONFIDENCE=None,
+            INPUT_SIZE=None,
         ),
         TRAIN=_node(
             WORLD_SIZE=4,

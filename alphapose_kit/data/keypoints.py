@@ -28,6 +28,7 @@ class KeypointSet:
     sigmas: tuple[float, ...]
     neck_from: tuple[int, int] | None = None
     dataset_types: tuple[str, ...] = field(default=(), compare=False)
+    upper_body: tuple[int, ...] = ()  # joints the half-body augmentation counts as upper body
 
     def __post_init__(self) -> None:
         k = len(self.names)
@@ -42,6 +43,8 @@ class KeypointSet:
             if not (0 <= a < k and 0 <= b < k) or a == b or a in seen or b in seen:
                 raise ConfigError(f"keypoint set {self.name!r}: bad flip pair ({a}, {b}) for {k} joints")
             seen.update((a, b))
+        if any(not 0 <= j < k for j in self.upper_body):
+            raise ConfigError(f"keypoint set {self.name!r}: upper_body ids must lie in 0..{k - 1}")
         drawable = k + (1 if self.neck_from else 0)
         for a, b in self.skeleton:
             if not (0 <= a < drawable and 0 <= b < drawable):
@@ -59,14 +62,13 @@ class KeypointSet:
 
     def flip_permutation(self) -> np.ndarray:
         """Index array p such that ``flipped[:, p]`` swaps every left/right pair."""
-        perm = np.arange(self.num_joints)
-        for a, b in self.flip_pairs:
-            perm[a], perm[b] = b, a
-        return perm
+        from alphapose_kit.codecs.flip import flip_permutation
+
+        return np.asarray(flip_permutation(self.num_joints, self.flip_pairs))
 
     @classmethod
     def from_json(cls, path: str | Path) -> KeypointSet:
-        """Load a custom set: {"name", "names", "flip_pairs", "skeleton", "sigmas"[, "neck_from"]}."""
+        """Load a custom set: {"name", "names", "flip_pairs", "skeleton", "sigmas"[, "neck_from", "upper_body"]}."""
         path = Path(path)
         try:
             spec = json.loads(path.read_text())
@@ -77,6 +79,7 @@ class KeypointSet:
                 skeleton=tuple((int(a), int(b)) for a, b in spec.get("skeleton", [])),
                 sigmas=tuple(float(s) for s in spec.get("sigmas", [0.05] * len(spec["names"]))),
                 neck_from=tuple(spec["neck_from"]) if spec.get("neck_from") else None,
+                upper_body=tuple(int(j) for j in spec.get("upper_body", [])),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"cannot read keypoint set {path}: {exc!r}") from None
@@ -145,6 +148,7 @@ COCO17 = KeypointSet(
     sigmas=_COCO_SIGMAS,
     neck_from=(5, 6),
     dataset_types=("Mscoco", "Mscoco_det", "coco"),
+    upper_body=tuple(range(11)),  # AlphaPose's upper_body_ids: nose to wrists
 )
 
 HALPE26 = KeypointSet(
@@ -165,6 +169,7 @@ HALPE26 = KeypointSet(
     skeleton=_HALPE26_SKELETON,
     sigmas=(*_COCO_SIGMAS, *(s / 10 for s in (0.8, 0.8, 0.8, 0.89, 0.89, 0.89, 0.89, 0.89, 0.89))),
     dataset_types=("Halpe_26", "Halpe_26_det"),
+    upper_body=tuple(range(11)),  # as AlphaPose: head, neck and hip (17-19) count as lower body
 )
 
 _REGISTRY: dict[str, KeypointSet] = {}

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from yacs.config import CfgNode
 
-from alphapose_kit.codecs import decode_pose, flip_heatmaps_back
+from alphapose_kit.codecs import combined_split, decode_pose, flip_heatmaps_back
 from alphapose_kit.config import loss_type
 from alphapose_kit.data.transforms import heatmap_to_image
 from alphapose_kit.errors import AkitError
@@ -34,8 +34,11 @@ def decoder_of(cfg: CfgNode, num_joints: int) -> tuple[str, str]:
         raise AkitError(f"LOSS.TYPE {kind!r} cannot be decoded; akit supports {', '.join(DECODERS)}")
     if norm not in NORM_TYPES:
         raise AkitError(f"LOSS.NORM_TYPE {norm!r} is not supported; use {', '.join(NORM_TYPES)}")
-    if kind == "Combined" and num_joints <= (42 if num_joints == 68 else 110):
-        raise AkitError(f"LOSS.TYPE Combined needs the 68-, 133- or 136-joint layouts, not {num_joints} joints")
+    if kind == "Combined":
+        try:
+            combined_split(num_joints)
+        except ValueError as exc:
+            raise AkitError(f"LOSS.TYPE Combined: {exc}") from None
     return kind, norm
 
 

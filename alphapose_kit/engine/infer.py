@@ -18,8 +18,11 @@ from alphapose_kit.data.sources import open_source
 from alphapose_kit.engine.options import InferOptions
 from alphapose_kit.engine.predictor import STAGES, PosePipeline
 from alphapose_kit.errors import AkitError
-from alphapose_kit.io.writers import ResultWriter, ensure_writable_dir, next_run_dir
+from alphapose_kit.io.writers import JSON_NAME, JSONL_NAME, ResultWriter, ensure_writable_dir, next_run_dir
+from alphapose_kit.utils.logging import get_logger
+from alphapose_kit.utils.signals import terminate_as_interrupt
 
+log = get_logger("infer")
 DEFAULT_CONFIG = "coco/fastpose_res50_256x192"
 STAGE_UNITS = {
     "read": "frames",
@@ -53,22 +56,26 @@ class InferSummary:
         state = "interrupted after" if self.interrupted else "done:"
         paths = ", ".join(str(p) for p in self.outputs)
         return (
-            f"{state} {self.frames} frames, {self.people} people, {self.fps:.2f} frames/s end to end "
-            f"({stages}) -> {paths}"
+            f"{state} {_count(self.frames, 'frame')}, {_count(self.people, 'person', 'people')}, "
+            f"{self.fps:.2f} frames/s end to end ({stages}) -> {paths}"
         )
+
+
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
 
 
 def resolve_model_choice(config: str | None, checkpoint: str | None) -> tuple[str | Path, str | None]:
     """Defaults as a user expects: a zoo name as --checkpoint implies its config; a zoo config implies its weights."""
+    from alphapose_kit.config import load_config, resolve_config_path
     from alphapose_kit.hub.zoo import config_path, list_models
 
     zoo = {entry.name: entry for entry in list_models("pose")}
     if checkpoint in zoo and config is None:
         return config_path(zoo[checkpoint]), checkpoint
     config = config or DEFAULT_CONFIG
+    load_config(config)  # a broken config is reported as such, before any question of weights
     if checkpoint is None:
-        from alphapose_kit.config import resolve_config_path
-
         resolved = resolve_config_path(config).resolve()
         match = next((e for e in zoo.values() if e.urls and config_path(e).resolve() == resolved), None)
         if match is None:
@@ -77,11 +84,20 @@ def resolve_model_choice(config: str | None, checkpoint: str | None) -> tuple[st
     return config, checkpoint
 
 
+def _refuse_existing_results(outdir: Path) -> None:
+    """An --outdir that already holds results is not silently replaced."""
+    found = [name for name in (JSON_NAME, JSONL_NAME) if (outdir / name).exists()]
+    if found:
+        raise AkitError(f"{outdir} already holds results ({found[0]}); pass --exist-ok to replace them")
+
+
 def run_inference(options: InferOptions) -> InferSummary:
     """Run ``akit infer`` with ``options``; returns the summary (also printed unless quiet)."""
     from alphapose_kit.config import load_config
 
     options.validate()
+    if options.outdir and not options.exist_ok:
+        _refuse_existing_results(Path(options.outdir))
     if options.threads is not None:
         torch.set_num_threads(options.threads)
     source = open_source(options.source)
@@ -102,10 +118,11 @@ def run_inference(options: InferOptions) -> InferSummary:
     started = time.perf_counter()
     bar = tqdm(total=source.length, unit="frame", disable=options.quiet, file=sys.stderr, dynamic_ncols=True)
     try:
-        for result in pipeline.run(source):
-            writer.write(result, result.image)
-            bar.update(1)
-            bar.set_postfix(people=writer.people, refresh=False)
+        with terminate_as_interrupt():
+            for result in pipeline.run(source):
+                writer.write(result, result.image)
+                bar.update(1)
+                bar.set_postfix(people=writer.people, refresh=False)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -119,8 +136,10 @@ def run_inference(options: InferOptions) -> InferSummary:
         outputs.append(outdir / "vis")
     rates = {name: pipeline.timer.rate(name) for name in STAGES if pipeline.timer.items.get(name)}
     summary = InferSummary(writer.frames, writer.people, seconds, rates, outputs, interrupted)
-    if not options.quiet or interrupted:
-        print(summary.line(), file=sys.stderr)
+    if interrupted:
+        log.warning(summary.line())
+    elif not options.quiet:
+        log.info(summary.line())
     if interrupted:
         raise KeyboardInterrupt
     return summary

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +32,9 @@ from alphapose_kit.io.results import FrameResult, alphapose_idx
 from alphapose_kit.models.loader import keypoint_set_of, load_pose_model
 from alphapose_kit.ops.pose_nms import oks_pose_nms, parametric_pose_nms
 from alphapose_kit.utils.device import resolve_device
+from alphapose_kit.utils.logging import get_logger
 
+log = get_logger("engine")
 STAGES = ("read", "detect", "crop", "pose", "decode", "nms")
 
 
@@ -86,7 +87,7 @@ class PosePipeline:
             raise AkitError("--half needs a CUDA device; drop --half or use --device cuda")
         self.keypoint_set = keypoint_set_of(self.cfg)
         if pose_model is None and checkpoint is None:
-            warnings.warn("PosePipeline without a checkpoint runs random weights", stacklevel=2)
+            log.warning("PosePipeline without a checkpoint runs random weights")
         self.model = pose_model if pose_model is not None else load_pose_model(self.cfg, checkpoint, self.device)
         # channels_last: 5-25 % faster convolutions on CPU as well as on CUDA (measured on every zoo model)
         self.model.eval().to(memory_format=torch.channels_last)

@@ -308,6 +308,34 @@ def test_wrong_truncated_and_mismatched_checkpoints(capsys, tmp_path, shared_dat
     assert_one_line(code, err, "17 joints", "26")
 
 
+def test_outdir_with_results_is_not_replaced_without_exist_ok(capsys, tmp_path, shared_data, pose_ckpt, coco_detfile):
+    image = str(shared_data / "coco" / "000000000785.jpg")
+    args = (image, "--checkpoint", str(pose_ckpt), "--detfile", str(coco_detfile), "-o", str(tmp_path), *SMALL)
+    code, err = infer(capsys, *args)
+    assert code == 0, err
+    assert "1 frame, " in err  # the summary counts in words that agree with the number
+    before = (tmp_path / "alphapose-results.json").read_bytes()
+    code, err = infer(capsys, *args)
+    assert_one_line(code, err, "already holds results", "--exist-ok")
+    assert (tmp_path / "alphapose-results.json").read_bytes() == before
+    code, err = infer(capsys, *args, "--exist-ok", "-q")
+    assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [(b"\xff\xfe\x00bad", "UTF-8"), (b"MODEL: [unclosed", "not a readable YAML"), (b"42", "YAML mapping"),
+     (b"MODEL:\n  NUM_LAYER: 50\n", "MODEL.NUM_LAYERS")],
+    ids=["not-utf8", "broken-yaml", "scalar", "unknown-key"],
+)  # fmt: skip
+def test_config_problems_without_weights_name_the_config(capsys, tmp_path, shared_data, text, needle) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(text)
+    code, err = infer(capsys, str(shared_data / "coco" / "000000000785.jpg"), "--cfg", str(bad))
+    assert_one_line(code, err, "bad.yaml", needle)
+    assert "no official weights" not in err
+
+
 def test_config_typo(capsys, tmp_path, shared_data, pose_ckpt) -> None:
     image = str(shared_data / "coco" / "000000000785.jpg")
     code, err = infer(capsys, image, "--checkpoint", str(pose_ckpt), "--opts", "MODEL.NUM_LAYER", "50")
@@ -389,10 +417,10 @@ def long_video(tmp_path_factory, shared_data) -> Path:
     return path
 
 
-def start_infer(video: Path, out: Path, ckpt: Path, detfile: Path) -> subprocess.Popen:
+def start_infer(video: Path, out: Path, ckpt: Path, detfile: Path, *extra: str) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "alphapose_kit", "infer", str(video), "--checkpoint", str(ckpt),
-        "--detfile", str(detfile), "--outdir", str(out), "--device", "cpu", "-q", "--det-batch", "1", *SMALL,
+        "--detfile", str(detfile), "--outdir", str(out), "--device", "cpu", "-q", "--det-batch", "1", *SMALL, *extra,
     ]  # fmt: skip
     return subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
 
@@ -417,11 +445,12 @@ def long_detfile(tmp_path_factory) -> Path:
     return path
 
 
-def test_ctrl_c_writes_final_json_of_finished_frames(tmp_path, long_video, pose_ckpt, long_detfile) -> None:
-    out = tmp_path / "sigint"
-    process = start_infer(long_video, out, pose_ckpt, long_detfile)
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupt_writes_final_json_and_a_playable_video(tmp_path, long_video, pose_ckpt, long_detfile, stop) -> None:
+    out = tmp_path / "stopped"
+    process = start_infer(long_video, out, pose_ckpt, long_detfile, "--save-video")
     wait_for_lines(out / "alphapose-results.jsonl", 3, process)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
@@ -429,6 +458,11 @@ def test_ctrl_c_writes_final_json_of_finished_frames(tmp_path, long_video, pose_
     assert 3 <= len(streamed) < 60
     final = read_json(out / "alphapose-results.json")
     assert [p["image_id"] for p in final] == [line["image_id"] for line in streamed]
+    capture = cv2.VideoCapture(str(next(out.glob("*.mp4"))))
+    frames = 0
+    while capture.read()[0]:
+        frames += 1
+    assert frames == len(streamed)
 
 
 def test_kill_keeps_every_streamed_frame(tmp_path, long_video, pose_ckpt, long_detfile) -> None:
