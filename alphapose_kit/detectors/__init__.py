@@ -27,26 +27,15 @@ YOLOV5_NAMES = ("yolov5n", "yolov5s", "yolov5m", "yolov5l", "yolov5x")
 DETECTOR_NAMES = ("yolov3-spp", *YOLOV5_NAMES, "detfile")
 _ALIASES = {"yolo": "yolov3-spp"}  # AlphaPose's --detector name for YOLOv3-SPP
 
-# AlphaPose's YOLOv3-SPP settings (detector/yolo_cfg.py).
-_YOLOV3_DEFAULTS: dict[str, Any] = {
-    "input_size": 608,
-    "conf": 0.1,
-    "nms": 0.6,
-    "score": "objectness",
-    "legacy_box_plus1": True,
-    "max_det": None,
+# How each family scores and suppresses boxes; the thresholds and input sizes (conf, nms, input_size) live in
+# configs/detector/<name>.yaml: AlphaPose's detector/yolo_cfg.py for YOLOv3-SPP, Ultralytics detect.py's defaults for
+# YOLOv5 (AlphaPose has no YOLOv5; the checkpoints were tuned with conf 0.25 on objectness x class, NMS 0.45 without
+# +1 widths, at most 300 boxes). The letterbox stays AlphaPose's (square, fill 128, cubic).
+_FAMILY_SETTINGS: dict[str, dict[str, Any]] = {
+    "yolov3": {"score": "objectness", "legacy_box_plus1": True, "max_det": None},
+    "yolov5": {"score": "objectness*class", "legacy_box_plus1": False, "max_det": 300},
 }
-# AlphaPose has no YOLOv5; these are Ultralytics detect.py's defaults (conf 0.25 on objectness x class score,
-# NMS IoU 0.45 without +1 widths, at most 300 boxes), since the checkpoints were tuned and evaluated with them.
-# The letterbox stays AlphaPose's (square, fill 128, cubic), so boxes can differ from detect.py's by a pixel.
-_YOLOV5_DEFAULTS: dict[str, Any] = {
-    "input_size": 640,
-    "conf": 0.25,
-    "nms": 0.45,
-    "score": "objectness*class",
-    "legacy_box_plus1": False,
-    "max_det": 300,
-}
+_YAML_KEYS = {"CONFIDENCE": "conf", "NMS_THRES": "nms", "INPUT_SIZE": "input_size"}
 _YOLO_OPTIONS = {
     "conf",
     "nms",
@@ -63,8 +52,16 @@ _DETFILE_OPTIONS = {"path", "min_score", "category_id"}
 
 
 def detector_defaults(name: str) -> dict[str, Any]:
-    """A copy of the YOLODetector settings akit uses for ``name`` (AlphaPose's for yolov3-spp)."""
-    return dict(_YOLOV3_DEFAULTS if _canonical_name(name) == "yolov3-spp" else _YOLOV5_DEFAULTS)
+    """The YOLODetector settings akit uses for ``name``: its shipped YAML's thresholds plus the family's scoring."""
+    import yaml
+
+    from alphapose_kit.config import shipped_configs_dir
+
+    key = _canonical_name(name)
+    spec = yaml.safe_load((shipped_configs_dir() / "detector" / f"{key}.yaml").read_text(encoding="utf-8"))["DETECTOR"]
+    settings = dict(_FAMILY_SETTINGS["yolov3" if key == "yolov3-spp" else "yolov5"])
+    settings.update({ours: spec[theirs] for theirs, ours in _YAML_KEYS.items()})
+    return settings
 
 
 def _canonical_name(name: str) -> str:
