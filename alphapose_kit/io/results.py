@@ -6,6 +6,7 @@ OpenPose's per-image ``pose_keypoints_2d`` layout (Cao et al., TPAMI 2019).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,22 +67,78 @@ def alphapose_idx(members: list[int] | np.ndarray, ids: np.ndarray | None) -> An
     return values[0] if len(values) == 1 else values
 
 
-def coco_image_id(image_id: str) -> int | str:
-    """COCO's integer id from a file name (``000000000785.jpg`` -> 785, ``COCO_val2014_000000000042.jpg`` -> 42)."""
+def coco_image_id(image_id: str) -> int | None:
+    """COCO's integer id in a file name (``000000000785.jpg`` -> 785, ``COCO_val2014_000000000042.jpg`` -> 42);
+    None when the name holds no such number."""
     stem = Path(image_id).stem.split("_")[-1]
-    return int(stem) if stem.isdigit() else image_id
+    return int(stem) if stem.isdigit() else None
 
 
-def alphapose_records(result: FrameResult, coco_ids: bool = False) -> list[dict]:
-    """One AlphaPose-schema dict per person: image_id, category_id, keypoints, score, box, idx (in this order)."""
+class CocoImageIds:
+    """Integer image ids for file names, as COCO result files need them; one name always gets the same id.
+
+    A COCO-style name keeps its number (``000000000785.jpg`` -> 785) unless another name took it first; every other
+    name gets the smallest unused integer from 1 up, in the order names arrive (input order: stable from run to
+    run). ``mapping`` holds every name -> id given so far, to be written beside the results.
+    """
+
+    def __init__(self) -> None:
+        self.mapping: dict[str, int] = {}
+        self._taken: set[int] = set()
+        self._next = 1
+
+    def __call__(self, name: str) -> int:
+        if name in self.mapping:
+            return self.mapping[name]
+        number = coco_image_id(name)
+        if number is None or number in self._taken:
+            while self._next in self._taken:
+                self._next += 1
+            number = self._next
+        self._taken.add(number)
+        self.mapping[name] = number
+        return number
+
+
+def finite_people(result: FrameResult) -> tuple[FrameResult, int]:
+    """``result`` without the people whose box, keypoints or scores hold NaN or inf (JSON cannot carry them), and
+    how many were left out."""
+    m = result.num_people
+    ok = (
+        np.isfinite(np.asarray(result.boxes, np.float64).reshape(m, -1)).all(axis=1)
+        & np.isfinite(np.asarray(result.box_scores, np.float64).reshape(m))
+        & np.isfinite(np.asarray(result.keypoints, np.float64).reshape(m, -1)).all(axis=1)
+        & np.isfinite(np.asarray(result.keypoint_scores, np.float64).reshape(m, -1)).all(axis=1)
+        & np.isfinite(np.asarray(result.scores, np.float64).reshape(m))
+    )
+    if ok.all():
+        return result, 0
+    keep = np.flatnonzero(ok)
+    kept = dataclasses.replace(
+        result,
+        boxes=result.boxes[keep],
+        box_scores=result.box_scores[keep],
+        keypoints=result.keypoints[keep],
+        keypoint_scores=result.keypoint_scores[keep],
+        scores=result.scores[keep],
+        idx=[result.idx[i] for i in keep if i < len(result.idx)],
+    )
+    return kept, m - len(keep)
+
+
+def alphapose_records(result: FrameResult, image_id: int | str | None = None) -> list[dict]:
+    """One AlphaPose-schema dict per person: image_id, category_id, keypoints, score, box, idx (in this order).
+
+    ``image_id``: the value written (e.g. a COCO integer id); default the frame's own name.
+    """
     records = []
-    image_id: int | str = coco_image_id(result.image_id) if coco_ids else result.image_id
+    written_id: int | str = result.image_id if image_id is None else image_id
     for m in range(result.num_people):
         triples = np.concatenate([result.keypoints[m], result.keypoint_scores[m][:, None]], axis=1)
         x1, y1, x2, y2 = (float(v) for v in result.boxes[m])
         records.append(
             {
-                "image_id": image_id,
+                "image_id": written_id,
                 "category_id": 1,
                 "keypoints": [float(v) for v in triples.reshape(-1)],
                 "score": float(result.scores[m]),
@@ -103,7 +160,7 @@ def openpose_people(result: FrameResult) -> list[dict]:
         triples = np.concatenate([result.keypoints[m], result.keypoint_scores[m][:, None]], axis=1)
         neck = (triples[5] + triples[6]) / 2
         extended = np.concatenate([triples, neck[None]], axis=0)
-        flat = []
+        flat: list[float] = []
         for joint in OPENPOSE_ORDER:
             flat.extend(float(v) for v in extended[17 if joint == -1 else joint])
         people.append({"pose_keypoints_2d": flat})

@@ -22,7 +22,7 @@ def test_idx_detfile_path_is_flat_ints() -> None:
 def test_coco_ids_from_file_names() -> None:
     assert coco_image_id("000000000785.jpg") == 785
     assert coco_image_id("COCO_val2014_000000000042.jpg") == 42
-    assert coco_image_id("frame_a.png") == "frame_a.png"
+    assert coco_image_id("frame_a.png") is None and coco_image_id("a_b.jpg") is None
 
 
 def one_person(k: int = 17) -> FrameResult:
