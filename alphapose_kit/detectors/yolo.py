@@ -16,7 +16,6 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 import torch
-import torchvision
 from torch import nn
 
 from alphapose_kit.detectors.base import Detections
@@ -50,7 +49,9 @@ def nms_keep(boxes: torch.Tensor, scores: torch.Tensor, thr: float, legacy_box_p
         boxes = boxes.clone()
         boxes[:, 2:] += 1
         thr = inclusive_threshold(thr)
-    return torchvision.ops.nms(boxes, scores, thr)
+    from torchvision.ops import nms  # lazy: torchvision costs seconds at start-up and a detfile run never needs it
+
+    return nms(boxes, scores, thr)
 
 
 class YOLODetector:

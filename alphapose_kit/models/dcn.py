@@ -17,7 +17,6 @@ import math
 import torch
 from torch import nn
 from torch.nn.modules.utils import _pair
-from torchvision.ops import deform_conv2d
 
 
 def offset_channels(kernel_size: int | tuple[int, int], deform_groups: int = 1, modulated: bool = False) -> int:
@@ -81,6 +80,8 @@ class DeformConv2d(nn.Module):
         return offset_channels(self.kernel_size, self.deform_groups, modulated=False)
 
     def _run(self, x: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        from torchvision.ops import deform_conv2d  # lazy: only DCN models pay torchvision's import time
+
         return deform_conv2d(
             x,
             offset,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -147,3 +149,10 @@ def test_public_names_are_importable_from_the_package() -> None:
         assert callable(getattr(ak, name))
     with pytest.raises(AttributeError):
         _ = ak.not_a_name
+
+
+def test_start_up_leaves_torchvision_unimported() -> None:
+    """torchvision costs seconds at start-up; a detfile run or a non-DCN model never needs it."""
+    probe = "import sys, alphapose_kit.engine.infer, alphapose_kit.cli.app; print('torchvision' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
