@@ -36,7 +36,7 @@ class KeypointSet:
             raise ConfigError(f"keypoint set {self.name!r} has no joints")
         if len(set(self.names)) != k:
             raise ConfigError(f"keypoint set {self.name!r} has duplicate joint names")
-        if len(self.sigmas) != k:
+        if self.sigmas and len(self.sigmas) != k:  # () = none declared: fine until something scores OKS
             raise ConfigError(f"keypoint set {self.name!r}: {len(self.sigmas)} sigmas for {k} joints")
         seen: set[int] = set()
         for a, b in self.flip_pairs:
@@ -57,7 +57,12 @@ class KeypointSet:
 
     @property
     def sigma_array(self) -> np.ndarray:
-        """OKS sigmas as a float64 array (COCO's per-joint falloff)."""
+        """OKS sigmas as a float64 array (COCO's per-joint falloff); one line naming what to add when none exist."""
+        if not self.sigmas:
+            raise ConfigError(
+                f"keypoint set {self.name!r} declares no OKS sigmas, so it cannot be scored; add "
+                f'"sigmas": [{self.num_joints} per-joint values] to its definition (COCO-17 uses 0.025-0.107)'
+            )
         return np.asarray(self.sigmas, dtype=np.float64)
 
     def flip_permutation(self) -> np.ndarray:
@@ -77,7 +82,7 @@ class KeypointSet:
                 names=tuple(spec["names"]),
                 flip_pairs=tuple((int(a), int(b)) for a, b in spec.get("flip_pairs", [])),
                 skeleton=tuple((int(a), int(b)) for a, b in spec.get("skeleton", [])),
-                sigmas=tuple(float(s) for s in spec.get("sigmas", [0.05] * len(spec["names"]))),
+                sigmas=tuple(float(s) for s in spec.get("sigmas", [])),  # none: an error only when scored
                 neck_from=tuple(spec["neck_from"]) if spec.get("neck_from") else None,
                 upper_body=tuple(int(j) for j in spec.get("upper_body", [])),
             )
