@@ -6,17 +6,20 @@ Everything accepts ``torch.Tensor`` or ``numpy.ndarray`` and works on whole batc
 
 from alphapose_kit.codecs.flip import flip_heatmaps_back, flip_images, flip_permutation, merge_flip
 from alphapose_kit.codecs.heatmap import decode_heatmaps, render_gaussian_heatmaps
-from alphapose_kit.codecs.integral import integral_decode
-from alphapose_kit.codecs.pose import combined_split, decode_pose
+from alphapose_kit.codecs.integral import integral_coords, integral_decode, integral_encode
+from alphapose_kit.codecs.pose import combined_split, decode_pose, encode_pose
 
 __all__ = [
     "combined_split",
     "decode_heatmaps",
     "decode_pose",
+    "encode_pose",
     "flip_heatmaps_back",
     "flip_images",
     "flip_permutation",
+    "integral_coords",
     "integral_decode",
+    "integral_encode",
     "merge_flip",
     "render_gaussian_heatmaps",
 ]

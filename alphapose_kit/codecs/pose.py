@@ -1,14 +1,20 @@
-"""Decode a pose network's output the way its config's ``LOSS.TYPE`` says (heatmap, integral or combined)."""
+"""Decode a pose network's output, and encode its training targets, the way ``LOSS.TYPE`` says (heatmap,
+integral or combined)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from alphapose_kit.codecs._common import F32, HeatmapArray
 from alphapose_kit.codecs.flip import merge_flip
-from alphapose_kit.codecs.heatmap import decode_heatmaps
-from alphapose_kit.codecs.integral import integral_decode
+from alphapose_kit.codecs.heatmap import decode_heatmaps, render_gaussian_heatmaps
+from alphapose_kit.codecs.integral import integral_decode, integral_encode
+
+#: A training target (or weight): one array, or ``(heatmap part, integral part)`` under ``Combined``.
+Target = NDArray[np.float32] | tuple[NDArray[np.float32], NDArray[np.float32]]
 
 
 def combined_split(num_joints: int) -> int:
@@ -56,4 +62,47 @@ def decode_pose(
         c1, s1 = decode_pose(heatmaps[:, :split], "MSELoss", None, flip_head)
         c2, s2 = integral_decode(heatmaps[:, split:], norm_type or "softmax", flip_tail)
         return np.concatenate([c1, c2], axis=1), np.concatenate([s1, s2], axis=1)
+    raise ValueError(f"LOSS.TYPE {loss_type!r} is not supported; choose MSELoss, L1JointRegression or Combined")
+
+
+def encode_pose(
+    coords: ArrayLike,
+    visibility: ArrayLike,
+    loss_type: str = "MSELoss",
+    input_size: Sequence[int] = (256, 192),
+    heatmap_size: Sequence[int] = (64, 48),
+    sigma: float = 2,
+) -> tuple[Target, Target]:
+    """Training targets of one person the way ``LOSS.TYPE`` says, as AlphaPose's ``SimpleTransform`` makes them.
+
+    - ``MSELoss``: :func:`render_gaussian_heatmaps` at ``(x / s0, y / s1)`` with the feature stride
+      ``s = (H_in / H_hm, W_in / W_hm)`` (QUIRK kept: x is divided by the height ratio; both are 4 in every zoo
+      config); target ``(K, H_hm, W_hm)``, weight ``(K, 1, 1)``.
+    - ``L1JointRegression``: :func:`integral_encode`; target and weight ``(2K,)``.
+    - ``Combined``: the first :func:`combined_split` joints as heatmaps, the rest as integral targets (no body
+      boost); target and weight are ``(heatmap part, integral part)`` pairs.
+
+    Args:
+        coords: ``(K, 2)`` joints in crop (input) pixels, after augmentation.
+        visibility: ``(K,)`` visibility (0 for unlabelled joints).
+        loss_type: ``MSELoss``, ``L1JointRegression`` or ``Combined``.
+        input_size: crop ``(height, width)``.
+        heatmap_size: output ``(height, width)``.
+        sigma: Gaussian sigma in heatmap pixels.
+    """
+    pts = np.asarray(coords, dtype=F32)
+    vis = np.asarray(visibility, dtype=F32)
+    if pts.ndim != 2 or pts.shape[1] != 2 or vis.shape != pts.shape[:1]:
+        raise ValueError(f"coords must be (K, 2) and visibility (K,); got {pts.shape} and {vis.shape}")
+    if loss_type == "MSELoss":
+        stride = np.asarray(input_size, dtype=np.float64) / np.asarray(heatmap_size, dtype=np.float64)
+        maps, weight = render_gaussian_heatmaps(pts.astype(np.float64) / stride, vis, heatmap_size, sigma)
+        return maps, weight[:, None, None]
+    if loss_type == "L1JointRegression":
+        return integral_encode(pts, vis, input_size)
+    if loss_type == "Combined":
+        split = combined_split(len(vis))
+        hm, hm_weight = encode_pose(pts[:split], vis[:split], "MSELoss", input_size, heatmap_size, sigma)
+        reg, reg_weight = integral_encode(pts[split:], vis[split:], input_size, boost_body=False)
+        return (hm, reg), (hm_weight, reg_weight)  # type: ignore[return-value]
     raise ValueError(f"LOSS.TYPE {loss_type!r} is not supported; choose MSELoss, L1JointRegression or Combined")
