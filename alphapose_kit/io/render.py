@@ -30,15 +30,26 @@ def _with_neck(points: np.ndarray, scores: np.ndarray, keypoint_set: KeypointSet
     return np.vstack([points, neck[None]]), np.append(scores, (scores[a] + scores[b]) / 2)
 
 
-def draw_poses(image: np.ndarray, result: FrameResult, keypoint_set: KeypointSet, threshold: float = 0.4) -> np.ndarray:
-    """A copy of the BGR ``image`` with every person of ``result`` drawn on it."""
+def track_label(result: FrameResult, m: int) -> tuple[tuple[int, int, int], str]:
+    """Colour and label prefix of person ``m`` by its track id (``idx`` set by akit.track); grey '-' if untracked."""
+    track_id = result.idx[m] if m < len(result.idx) else None
+    if isinstance(track_id, int) and not isinstance(track_id, bool) and track_id >= 0:
+        return person_color(track_id), f"#{track_id} "
+    return (160, 160, 160), "- "
+
+
+def draw_poses(
+    image: np.ndarray, result: FrameResult, keypoint_set: KeypointSet, threshold: float = 0.4, by_track: bool = False
+) -> np.ndarray:
+    """A copy of the BGR ``image`` with every person of ``result`` drawn on it; ``by_track``: colour and label each
+    person by its track id (``idx``), so one person keeps one colour through a video."""
     canvas = image.copy()
     scale = max(1, round(max(canvas.shape[:2]) / 640))
     for m in range(result.num_people):
-        color = person_color(m)
+        color, prefix = track_label(result, m) if by_track else (person_color(m), "")
         x1, y1, x2, y2 = (round(float(v)) for v in result.boxes[m])
         cv2.rectangle(canvas, (x1, y1), (x2, y2), color, scale)
-        label = f"{float(result.scores[m]):.2f}"
+        label = f"{prefix}{float(result.scores[m]):.2f}"
         cv2.putText(canvas, label, (x1, max(0, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * scale, color, scale)
         points, scores = _with_neck(result.keypoints[m], result.keypoint_scores[m], keypoint_set)
         visible = scores > threshold
