@@ -23,7 +23,14 @@ def _dataset_split() -> CfgNode:
         ANN="",
         DET_FILE="",
         SET_LIST=None,
-        AUG=_node(FLIP=True, ROT_FACTOR=40, SCALE_FACTOR=0.3, NUM_JOINTS_HALF_BODY=8, PROB_HALF_BODY=-1.0),
+        AUG=_node(
+            FLIP=True,
+            ROT_FACTOR=40,
+            SCALE_FACTOR=0.3,
+            NUM_JOINTS_HALF_BODY=8,
+            PROB_HALF_BODY=-1.0,
+            ROT_PROB=0.6,  # akit: AlphaPose hard-codes 0.6
+        ),
     )
 
 
@@ -154,6 +161,20 @@ def get_default_config() -> CfgNode:
             LR_STEP=[90, 120],
             DPG_MILESTONE=140,
             DPG_STEP=[160, 190],
+            # akit's training options (defaults = AlphaPose's recipe: Adam, MultiStepLR, fp32, no clipping)
+            LR_SCHEDULE="multistep",  # or "cosine"
+            WARMUP_EPOCHS=0.0,
+            MIN_LR=0.0,  # cosine floor
+            MOMENTUM=0.9,  # sgd
+            WEIGHT_DECAY=0.0,
+            GRAD_CLIP=0.0,  # max gradient norm; 0 = off
+            AMP=False,  # mixed precision, CUDA only
+            EMA_DECAY=0.0,  # exponential moving average of the weights; 0 = off (e.g. 0.9998)
+            VAL_INTERVAL=2,  # validate every N epochs (and after the last one); 0 = never
+            NUM_WORKERS=-1,  # DataLoader workers per process; -1 = min(8, CPUs per process)
+            SEED=0,
+            SYNC_BN=False,  # SyncBatchNorm under torchrun
+            TENSORBOARD=False,
         ),
         TEST=_node(HEATMAP2COORD="coord"),
     )
