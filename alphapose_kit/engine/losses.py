@@ -1,0 +1,113 @@
+"""AlphaPose's training losses and the accuracy it logs, chosen by ``LOSS.TYPE`` (``scripts/train.py``,
+``alphapose/models/criterion.py``; Fang et al., "AlphaPose", TPAMI 2022).
+
+- ``MSELoss``: ``0.5 * mean((out * w - target * w)^2)``.
+- ``L1JointRegression``: ``sum(|soft-argmax(out) - target| * w) / N`` with AlphaPose's *symmetric integral*
+  gradient (:class:`SymmetricIntegral`).
+- ``Combined``: ``100 * MSE`` on the body/feet heatmaps ``+ 0.01 * L1`` on the face/hand integral joints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from yacs.config import CfgNode
+
+from alphapose_kit.codecs import integral_coords
+from alphapose_kit.engine.accuracy import heatmap_accuracy, integral_accuracy
+from alphapose_kit.engine.estimator import decoder_of
+
+LossTarget = torch.Tensor | Sequence[torch.Tensor]
+
+
+class SymmetricIntegral(torch.autograd.Function):
+    """``marginal * arange(L)`` whose backward is AlphaPose's symmetric integral gradient.
+
+    Instead of the true derivative ``j`` of ``sum_j p_j * j`` w.r.t. ``p_j``, the gradient is ``-2`` for the
+    positions left of the current expected coordinate and ``+2`` elsewhere (``+2`` everywhere once the coordinate
+    passes ``L``), which AlphaPose's integral models are trained with (its ``IngetralCoordinate``).
+    """
+
+    AMPLITUDE = 2.0
+
+    @staticmethod
+    def forward(ctx: Any, marginal: torch.Tensor) -> torch.Tensor:
+        positions = torch.arange(marginal.shape[-1], dtype=marginal.dtype, device=marginal.device)
+        out = marginal * positions
+        ctx.save_for_backward(positions, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> torch.Tensor:
+        positions, out = ctx.saved_tensors
+        coord = out.sum(dim=-1, keepdim=True)
+        sign = torch.where((positions < coord) & (coord <= positions.numel()), -1.0, 1.0)
+        return grad_output * sign.to(grad_output.dtype) * SymmetricIntegral.AMPLITUDE
+
+
+def heatmap_mse_loss(output: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """AlphaPose's heatmap loss: ``0.5 * MSELoss(output * w, target * w)`` (mean over every element)."""
+    return 0.5 * F.mse_loss(output * weight, target * weight)
+
+
+def integral_l1_loss(
+    output: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, norm_type: str = "sigmoid"
+) -> torch.Tensor:
+    """AlphaPose's ``L1JointRegression``: weighted L1 between the soft-argmax of the logits and the ``(N, 2K)``
+    normalised targets, summed and divided by the batch size; gradient through :class:`SymmetricIntegral`."""
+    coords, _ = integral_coords(output, norm_type, SymmetricIntegral.apply)
+    pred = coords.reshape(output.shape[0], -1)
+    return (torch.abs(pred - target) * weight).sum() / output.shape[0]
+
+
+class PoseCriterion:
+    """Loss and training accuracy of one ``LOSS.TYPE`` (heatmap, integral or combined), as AlphaPose logs them."""
+
+    COMBINED_WEIGHTS = (100.0, 0.01)
+
+    def __init__(self, loss_type: str, norm_type: str = "sigmoid", combined_norm_type: str = "sigmoid") -> None:
+        if loss_type not in ("MSELoss", "L1JointRegression", "Combined"):
+            raise ValueError(f"LOSS.TYPE {loss_type!r} cannot be trained; use MSELoss, L1JointRegression or Combined")
+        self.loss_type = loss_type
+        self.norm_type = norm_type
+        self.combined_norm_type = combined_norm_type
+
+    @classmethod
+    def from_config(cls, cfg: CfgNode) -> PoseCriterion:
+        """The criterion a config trains with (the same loss type and norm the decoder reads)."""
+        loss_type, norm_type = decoder_of(cfg, int(cfg.DATA_PRESET.NUM_JOINTS))
+        return cls(loss_type, norm_type, cfg.LOSS.LOSS_2.NORM_TYPE or "sigmoid")
+
+    def loss(self, output: torch.Tensor, target: LossTarget, weight: LossTarget) -> torch.Tensor:
+        """The scalar loss of a batch (differentiable)."""
+        if self.loss_type == "MSELoss":
+            return heatmap_mse_loss(output, _single(target), _single(weight))
+        if self.loss_type == "L1JointRegression":
+            return integral_l1_loss(output, _single(target), _single(weight), self.norm_type)
+        (hm_t, reg_t), (hm_w, reg_w) = target, weight
+        split = hm_t.shape[1]
+        body = heatmap_mse_loss(output[:, :split], hm_t, hm_w)
+        rest = integral_l1_loss(output[:, split:], reg_t, reg_w, self.combined_norm_type)
+        return self.COMBINED_WEIGHTS[0] * body + self.COMBINED_WEIGHTS[1] * rest
+
+    def accuracy(self, output: torch.Tensor, target: LossTarget, weight: LossTarget) -> float:
+        """AlphaPose's logged training accuracy of a batch (``calc_accuracy`` / ``calc_integral_accuracy``)."""
+        if self.loss_type == "MSELoss":
+            w = _single(weight)
+            return heatmap_accuracy(output * w, _single(target) * w)
+        if self.loss_type == "L1JointRegression":
+            return integral_accuracy(output, _single(target), _single(weight), self.norm_type)
+        (hm_t, reg_t), (hm_w, reg_w) = target, weight
+        split, k = hm_t.shape[1], output.shape[1]
+        body = heatmap_accuracy(output[:, :split] * hm_w, hm_t * hm_w)
+        rest = integral_accuracy(output[:, split:], reg_t, reg_w, self.norm_type)
+        return body * split / k + rest * (k - split) / k
+
+
+def _single(value: LossTarget) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise TypeError("this LOSS.TYPE takes one target tensor, not a list")
+    return value
