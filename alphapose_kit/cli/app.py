@@ -42,10 +42,11 @@ def _echo_err(message: str) -> None:
 
 def _register_commands() -> None:
     """Attach each command module's commands (imported here so each module stays Typer-only)."""
-    from alphapose_kit.cli import infer, models
+    from alphapose_kit.cli import analyze, infer, models
 
     app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(infer.infer)
     app.add_typer(models.models_app, name="models")
+    app.add_typer(analyze.analyze_app, name="analyze")
 
 
 _register_commands()

@@ -1,0 +1,145 @@
+"""``akit analyze`` end to end on results files written like akit infer writes them, and the HTML report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from alphapose_kit.analysis.series import load_recording
+from alphapose_kit.cli.app import main
+from alphapose_kit.io.run_info import write_run_info
+from tests.analysis.test_angles_reps import _squats
+from tests.analysis.test_falls_compare import LYING, _scene, _track
+
+
+def write_results(folder, tracks, fps: float | None = 30.0, tracked: bool = True):
+    """alphapose-results.json (frame order, AlphaPose's record layout) and run.json for ``tracks``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    records = []
+    frames = sorted({int(f) for t in tracks for f in t.frames})
+    for f in frames:
+        for t in tracks:
+            i = np.searchsorted(t.frames, f)
+            if i < len(t) and t.frames[i] == f:
+                kps = np.concatenate([t.keypoints[i], t.scores[i][:, None]], axis=1).reshape(-1)
+                x1, y1, x2, y2 = t.boxes[i]
+                idx = t.track_id if tracked else [0.0]
+                records.append({"image_id": f"{f}.jpg", "category_id": 1, "keypoints": kps.tolist(), "score": 2.5,
+                                "box": [x1, y1, x2 - x1, y2 - y1], "idx": idx})  # fmt: skip
+    (folder / "alphapose-results.json").write_text(json.dumps(records))
+    model = {"config": "coco/fastpose_res50_256x192", "checkpoint": "fastpose", "keypoint_set": "coco17"}
+    write_run_info(folder, source="clip.mp4", fps=fps, frames=len(frames), size=(640, 480), model=model, options={})
+    return folder / "alphapose-results.json"
+
+
+@pytest.fixture(scope="module")
+def squat_run(tmp_path_factory):
+    """Person 1 squats 7 times; person 2, standing beside, falls at 1.5-2.0 s and lies still."""
+    squatter, _ = _squats([90, 85, 100, 95, 110, 88, 92])
+    faller = _track(_scene(LYING, 0.5))
+    faller.track_id = 2
+    faller.keypoints[..., 0] += 250
+    faller.boxes[:, [0, 2]] += 250
+    return write_results(tmp_path_factory.mktemp("run") / "infer", [squatter, faller])
+
+
+def test_angles_reps_falls_commands(squat_run, tmp_path):
+    out = tmp_path / "a"
+    assert main(["analyze", "angles", str(squat_run), "-o", str(out), "--person", "1"]) == 0
+    lines = (out / "angles.csv").read_text().splitlines()
+    assert lines[0].split(",")[3:5] == ["left_knee", "right_knee"] and len(lines) == 1 + 540
+    assert float(lines[1].split(",")[3]) == pytest.approx(170, abs=3) and (out / "angles.png").stat().st_size > 1000
+
+    assert main(["analyze", "reps", str(squat_run.parent), "-o", str(tmp_path / "r")]) == 0
+    reps = json.loads((tmp_path / "r" / "reps.json").read_text())
+    assert reps["count"] == 7 and reps["per_track"] == {"1": 7, "2": 0} and len(reps["reps"]) == 7
+    assert reps["fps"] == 30.0 and abs(reps["reps"][0]["bottom_frame"] - 45) <= 3  # 0.5 s standing + 1 s down
+    assert (tmp_path / "r" / "reps.png").is_file()
+
+    assert main(["analyze", "falls", str(squat_run), "-o", str(tmp_path / "f")]) == 0
+    (event,) = json.loads((tmp_path / "f" / "falls.json").read_text())
+    assert event["track_id"] == 2 and 1.5 <= event["time_s"] <= 2.04
+
+    # --fps overrides run.json's time base: the same frames at 60 fps happen twice as early
+    assert main(["analyze", "falls", str(squat_run), "-o", str(tmp_path / "f60"), "--fps", "60"]) == 0
+    (event60,) = json.loads((tmp_path / "f60" / "falls.json").read_text())
+    assert event60["frame"] == event["frame"] and event60["time_s"] == pytest.approx(event["frame"] / 60)
+
+
+def test_untracked_results_are_tracked_first(tmp_path):
+    squatter, _ = _squats([90, 100, 95])
+    path = write_results(tmp_path / "untracked", [squatter], tracked=False)
+    rec = load_recording(path)
+    assert list(rec.tracks) == [1] and len(rec.tracks[1]) == len(squatter)
+    assert main(["analyze", "reps", str(path), "-o", str(tmp_path / "r")]) == 0
+    assert json.loads((tmp_path / "r" / "reps.json").read_text())["count"] == 3
+
+
+def test_compare_command(squat_run, tmp_path):
+    assert main(["analyze", "compare", str(squat_run), str(squat_run), "--person", "1", "-o", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "compare.json").read_text())
+    assert result["similarity"] == pytest.approx(1.0) and result["track_b"] == 1
+    assert result["path"][:3] == [[0, 0], [1, 1], [2, 2]] and "left_knee" in result["per_joint_deviation"]
+    assert (tmp_path / "compare.png").is_file()
+
+
+def test_user_errors_are_one_line(squat_run, tmp_path, capsys):
+    assert main(["analyze", "reps", str(tmp_path / "nothing.json")]) == 1
+    assert "results file not found" in capsys.readouterr().err
+    assert main(["analyze", "angles", str(squat_run), "--person", "9", "-o", str(tmp_path / "x")]) == 1
+    assert "no person 9" in capsys.readouterr().err
+    no_fps = write_results(tmp_path / "images", [_squats([90])[0]], fps=None)
+    assert main(["analyze", "reps", str(no_fps), "-o", str(tmp_path / "y")]) == 1
+    assert "pass --fps" in capsys.readouterr().err
+    assert main(["analyze", "reps", str(squat_run), "--exercise", "custom", "-o", str(tmp_path / "z")]) == 1
+    assert "custom needs" in capsys.readouterr().err
+
+
+def test_report_is_self_contained(squat_run, tmp_path):
+    out = tmp_path / "report"
+    assert main(["analyze", "report", str(squat_run), "--reference", str(squat_run), "-o", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    for anchor in ("summary", "angles", "reps", "comparison", "falls", "key-frames"):
+        assert f'<section id="{anchor}">' in page
+    assert "7 repetitions" in page and "1 fall(s) detected" in page and "Similarity <b>1.000</b>" in page
+    assert "http://" not in page and "https://" not in page and "<script" not in page  # nothing to fetch or run
+    assert page.count("data:image/jpeg;base64,") >= 3 and page.count("data:image/png;base64,") >= 3
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+_PROBE = """<!DOCTYPE html><html><body><iframe id="r" src="report.html" width="1200" height="900"></iframe>
+<script>
+document.getElementById("r").onload = () => {
+  const doc = document.getElementById("r").contentDocument;
+  const imgs = [...doc.images];
+  const out = document.createElement("pre");
+  out.id = "probe";
+  out.textContent = JSON.stringify({
+    sections: [...doc.querySelectorAll("section h2")].map(h => h.textContent),
+    images: imgs.length,
+    decoded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
+    height: doc.body.scrollHeight,
+  });
+  document.body.appendChild(out);
+};
+</script></body></html>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
+def test_report_renders_in_headless_chromium(squat_run, tmp_path):
+    """The page opens offline in a real browser, shows its six sections, and every embedded image decodes."""
+    out = tmp_path / "report"
+    assert main(["analyze", "report", str(squat_run), "--reference", str(squat_run), "-o", str(out)]) == 0
+    (out / "probe.html").write_text(_PROBE)
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+           "--virtual-time-budget=10000", "--dump-dom", (out / "probe.html").as_uri()]  # fmt: skip
+    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    start = dom.index('<pre id="probe">') + len('<pre id="probe">')
+    probe = json.loads(dom[start : dom.index("</pre>", start)].replace("&quot;", '"'))
+    assert probe["sections"] == ["Summary", "Angles", "Repetitions", "Comparison", "Falls", "Key frames"]
+    assert probe["images"] >= 6 and probe["decoded"] == probe["images"] and probe["height"] > 2000
