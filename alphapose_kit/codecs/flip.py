@@ -54,10 +54,10 @@ def flip_heatmaps_back(
         if shift:
             out = torch.cat((out[..., :1], out[..., :-1]), dim=-1)
         return out
-    out = np.flip(np.asarray(flipped), axis=-1)[..., perm, :, :]
+    mirrored = np.flip(np.asarray(flipped), axis=-1)[..., perm, :, :]
     if shift:
-        out = np.concatenate((out[..., :1], out[..., :-1]), axis=-1)
-    return np.ascontiguousarray(out)
+        mirrored = np.concatenate((mirrored[..., :1], mirrored[..., :-1]), axis=-1)
+    return np.ascontiguousarray(mirrored)
 
 
 def merge_flip(heatmaps: HeatmapArray, flipped_back: HeatmapArray) -> HeatmapArray:

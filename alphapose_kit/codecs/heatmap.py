@@ -70,7 +70,7 @@ def render_gaussian_heatmaps(
         maps = np.exp(-(dy2[:, :, None] + dx2[:, None, :]) / (2.0 * sigma**2)).astype(F32)
     else:
         size = 2 * tmp + 1
-        x = np.arange(0, size, 1, F32)
+        x = np.arange(0, size, 1, dtype=F32)
         y = x[:, None]
         g = np.exp(-((x - tmp) ** 2 + (y - tmp) ** 2) / F32(2 * sigma**2)).astype(F32)
         gx = cols[None, :] - ul[:, :1]  # (M, W) index into g

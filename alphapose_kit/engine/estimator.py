@@ -80,7 +80,7 @@ class PoseEstimator:
             heatmaps = self.network(batch)
             if self.flip:
                 flipped = self.network(torch.flip(batch, dims=[3]))
-                heatmaps = (heatmaps + flip_heatmaps_back(flipped, self.flip_pairs)) / 2
+                heatmaps = (heatmaps + torch.as_tensor(flip_heatmaps_back(flipped, self.flip_pairs))) / 2
         return heatmaps.float()
 
     def decode(self, heatmaps: torch.Tensor, crop_boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -69,6 +69,7 @@ class FastPose(nn.Module):
     def init_weights(self) -> None:
         """AlphaPose's training init of the head: conv_out ~ N(0, 0.001), bias 0 (the trunk keeps its weights)."""
         nn.init.normal_(self.conv_out.weight, std=0.001)
+        assert self.conv_out.bias is not None
         nn.init.zeros_(self.conv_out.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

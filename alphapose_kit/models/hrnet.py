@@ -240,7 +240,8 @@ class HighResolutionModule(nn.Module):
         if self.fuse_layers is None:
             return ys
         out = []
-        for row in self.fuse_layers:
+        rows: list[nn.ModuleList] = list(self.fuse_layers)  # type: ignore[arg-type]
+        for row in rows:
             # Sum in branch order j = 0, 1, ... (same order as the original, for identical rounding).
             total = row[0](ys[0])
             for j in range(1, self.num_branches):
@@ -282,6 +283,14 @@ class PoseHighResolutionNet(nn.Module):
     ``stages`` = (STAGE2, STAGE3, STAGE4) specs. Parameters keep PyTorch's default initialisation; call
     :meth:`init_weights` for AlphaPose's training initialisation.
     """
+
+    # built with setattr in a loop; declared here so their type is known
+    transition1: nn.ModuleList
+    transition2: nn.ModuleList
+    transition3: nn.ModuleList
+    stage2: nn.Sequential
+    stage3: nn.Sequential
+    stage4: nn.Sequential
 
     def __init__(
         self,

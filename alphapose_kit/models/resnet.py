@@ -144,6 +144,12 @@ class ResNet(nn.Module):
     block of the flagged stages.
     """
 
+    # built with add_module in a loop; declared here so their type is known
+    layer1: nn.Sequential
+    layer2: nn.Sequential
+    layer3: nn.Sequential
+    layer4: nn.Sequential
+
     out_channels = 2048
 
     def __init__(

@@ -53,6 +53,7 @@ class SimplePose(nn.Module):
                 nn.init.ones_(module.weight)
                 nn.init.zeros_(module.bias)
         nn.init.normal_(self.final_layer.weight, std=0.001)
+        assert self.final_layer.bias is not None
         nn.init.zeros_(self.final_layer.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

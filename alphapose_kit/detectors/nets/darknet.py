@@ -355,8 +355,9 @@ def expected_weights_bytes(model: DarknetYOLO) -> int:
 def _tensors_in_file_order(model: DarknetYOLO) -> Iterator[torch.Tensor]:
     for layer in model.conv_layers():
         if layer.bn is not None:
-            yield from (layer.bn.bias, layer.bn.weight, layer.bn.running_mean, layer.bn.running_var)
-        else:
+            yield from (layer.bn.bias, layer.bn.weight)
+            yield from (t for t in (layer.bn.running_mean, layer.bn.running_var) if t is not None)
+        elif layer.conv.bias is not None:
             yield layer.conv.bias
         yield layer.conv.weight
 

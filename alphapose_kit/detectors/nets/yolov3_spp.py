@@ -44,7 +44,7 @@ def _conv(filters: int, size: int, stride: int = 1) -> Block:
 
 def _yolo(mask: list[int], num_classes: int) -> list[Block]:
     """The 1x1 linear prediction conv (with bias, no batch norm) and the [yolo] decode layer of one head."""
-    predict = {
+    predict: Block = {
         "type": "convolutional",
         "size": 1,
         "stride": 1,
@@ -52,7 +52,7 @@ def _yolo(mask: list[int], num_classes: int) -> list[Block]:
         "filters": len(mask) * (5 + num_classes),
         "activation": "linear",
     }
-    yolo = {
+    yolo: Block = {
         "type": "yolo",
         "mask": mask,
         "anchors": [v for pair in ANCHORS for v in pair],
@@ -74,7 +74,7 @@ def yolov3_spp_blocks(num_classes: int = 80) -> list[Block]:
     for channels, repeats in DARKNET53_STAGES:
         layers.append(_conv(channels, 3, stride=2))
         for _ in range(repeats):
-            shortcut = {"type": "shortcut", "from": -3, "activation": "linear"}  # residual: add the stage input
+            shortcut: Block = {"type": "shortcut", "from": -3, "activation": "linear"}  # residual: add the stage input
             layers += [_conv(channels // 2, 1), _conv(channels, 3), shortcut]
         stage_ends.append(len(layers) - 1)
 
