@@ -116,21 +116,12 @@ def compute_angles(track: Track, specs: list[AngleSpec], min_score: float = MIN_
     return out
 
 
-def _column(values: np.ndarray, fmt: str) -> np.ndarray:
-    text = np.char.mod(fmt, values)
-    return np.where(np.isnan(values), "", text) if values.dtype.kind == "f" else text
-
-
 def angles_csv(rows: list[tuple[Track, dict[str, np.ndarray]]], names: list[str], fps: float | None) -> str:
     """CSV text: track_id, frame, time_s (empty without a frame rate), then one column per angle; NaN -> empty."""
+    fmt = ",".join(["%d", "%d", "%.4f"] + ["%.2f"] * len(names))
     lines = [",".join(["track_id", "frame", "time_s", *names])]
     for track, angles in rows:
         times = track.frames / fps if fps else np.full(len(track), np.nan)
-        columns = [
-            np.full(len(track), str(track.track_id)),
-            _column(track.frames, "%d"),
-            _column(times, "%.4f"),
-            *(_column(angles[n], "%.2f") for n in names),
-        ]
-        lines.extend(",".join(cells) for cells in zip(*columns, strict=True))
-    return "\n".join(lines) + "\n"
+        table = np.column_stack([np.full(len(track), track.track_id), track.frames, times, *(angles[n] for n in names)])
+        lines.extend(fmt % tuple(row) for row in table.tolist())
+    return "\n".join(lines).replace("nan", "") + "\n"

@@ -77,7 +77,7 @@ def _dtw(a: np.ndarray, b: np.ndarray) -> tuple[float, list[tuple[int, int]]]:
     from dtaidistance import dtw_ndim
 
     path, distance = dtw_ndim.warping_path(
-        np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64), include_distance=True
+        np.ascontiguousarray(a, np.float64), np.ascontiguousarray(b, np.float64), include_distance=True, use_c=True
     )
     return float(distance), [(int(i), int(j)) for i, j in path]
 

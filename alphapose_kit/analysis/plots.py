@@ -26,7 +26,7 @@ def _png(fig: Figure) -> bytes:
 
 def _panels(count: int, title: str) -> tuple[Figure, list]:
     n = max(1, min(count, MAX_PANELS))
-    fig = Figure(figsize=(10, 2.6 * n), layout="constrained")
+    fig = Figure(figsize=(10, 2.6 * n), layout="tight")
     axes = fig.subplots(n, 1, squeeze=False)[:, 0].tolist()
     fig.suptitle(title)
     return fig, axes

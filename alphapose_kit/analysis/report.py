@@ -116,8 +116,8 @@ def _reps_section(rec: Recording, inputs: Any, exercise: str) -> tuple[str, dict
     if not rec.fps:
         return _note("No frame rate (no run.json with fps): pass --fps to count repetitions."), {}
     summary, rows = reps_result(rec, inputs, exercise)
-    body = [f"<p>Exercise <b>{_esc(exercise)}</b>: {summary['count']} repetitions "
-            f"(down at {summary['low']:g}°, up at {summary['high']:g}°, target {summary['target']:g}°).</p>"]  # fmt: skip
+    thresholds = f"down at {summary['low']:g}°, up at {summary['high']:g}°, target {summary['target']:g}°"
+    body = [f"<p>Exercise <b>{_esc(exercise)}</b>: {summary['count']} repetitions ({thresholds}).</p>"]
     by_track: dict[int, list[dict]] = {}
     for track, _, reps in rows:
         by_track[track.track_id] = reps
@@ -126,9 +126,19 @@ def _reps_section(rec: Recording, inputs: Any, exercise: str) -> tuple[str, dict
             body.append(
                 _table(
                     ["rep", "start (s)", "end (s)", "bottom (°)", "range (°)", "down (s)", "up (s)", "form score"],
-                    [[r["rep"], _fmt(r["start_s"]), _fmt(r["end_s"]), _fmt(r["bottom_angle"], 1),
-                      _fmt(r["range_of_motion"], 1), _fmt(r["down_s"]), _fmt(r["up_s"]), _fmt(r["form_score"])]
-                     for r in reps],  # fmt: skip
+                    [
+                        [
+                            r["rep"],
+                            _fmt(r["start_s"]),
+                            _fmt(r["end_s"]),
+                            _fmt(r["bottom_angle"], 1),
+                            _fmt(r["range_of_motion"], 1),
+                            _fmt(r["down_s"]),
+                            _fmt(r["up_s"]),
+                            _fmt(r["form_score"]),
+                        ]
+                        for r in reps
+                    ],
                 )
             )
     body.append(_img(reps_png(rows[:MAX_PANELS], summary["fps"], summary["low"], summary["high"]), "image/png", "reps"))
@@ -197,8 +207,16 @@ def build_report(rec: Recording, inputs: Any, ref: Recording | None, exercise: s
     info = rec.run_info
     summary = _table(
         ["results", "source", "frame rate", "frames", "people tracked", "keypoints"],
-        [[rec.path, info.get("source", ""), f"{rec.fps:g} fps" if rec.fps else "unknown", info.get("frames", ""),
-          len(tracks), rec.keypoint_set.name]],  # fmt: skip
+        [
+            [
+                rec.path,
+                info.get("source", ""),
+                f"{rec.fps:g} fps" if rec.fps else "unknown",
+                info.get("frames", ""),
+                len(tracks),
+                rec.keypoint_set.name,
+            ]
+        ],
     )
     if tracks:
         specs = parse_specs(None, rec.keypoint_set)
@@ -209,7 +227,9 @@ def build_report(rec: Recording, inputs: Any, ref: Recording | None, exercise: s
         falls_body, falls = _falls_section(rec, inputs)
         frames_body = _key_frames_section(rec, inputs, reps, falls)
     else:
-        angles_body = reps_body = compare_body = falls_body = frames_body = _note("Nobody was tracked in these results.")
+        angles_body = reps_body = compare_body = falls_body = frames_body = _note(
+            "Nobody was tracked in these results."
+        )
     sections = [
         _section("summary", "Summary", summary),
         _section("angles", "Angles", angles_body),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from alphapose_kit.io.run_info import read_run_info
 from alphapose_kit.io.writers import JSON_NAME
 
 log = logging.getLogger("akit.analysis")
-_NUMBERED = re.compile(r"^(\d+)\.\w+$")
 
 
 @dataclass
@@ -86,12 +84,11 @@ def resolve_results(path: str | Path) -> Path:
 
 
 def _frame_indices(image_ids: list[str]) -> np.ndarray:
-    names = [str(i).rsplit("/", 1)[-1] for i in image_ids]
-    numbers = [_NUMBERED.match(n) for n in names]
-    if all(numbers):
-        return np.array([int(m.group(1)) for m in numbers if m], np.int64)
+    stems = [i.rsplit("/", 1)[-1].split(".", 1)[0] for i in image_ids]
+    if all(stem.isdigit() for stem in stems):
+        return np.array(stems).astype(np.int64)
     order: dict[str, int] = {}
-    return np.array([order.setdefault(str(i), len(order)) for i in image_ids], np.int64)
+    return np.array([order.setdefault(i, len(order)) for i in image_ids], np.int64)
 
 
 def _track_ids(records: list[dict], frames: np.ndarray, keypoints, scores, boxes) -> np.ndarray:

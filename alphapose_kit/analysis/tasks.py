@@ -65,7 +65,7 @@ def infer_video(video: str | Path, outdir: Path) -> Path:
     from alphapose_kit.engine.options import InferOptions
 
     fields = {f.name for f in dataclasses.fields(InferOptions)}
-    wanted = {"source": str(video), "outdir": str(outdir / "inference"), "track": True}
+    wanted: dict[str, Any] = {"source": str(video), "outdir": str(outdir / "inference"), "track": True}
     run_inference(InferOptions(**{k: v for k, v in wanted.items() if k in fields}))
     return outdir / "inference" / "alphapose-results.json"
 
@@ -133,7 +133,9 @@ def compare_result(
 ) -> tuple[dict, bytes]:
     """compare.json content and compare.png for one track of each (default: the longest)."""
     if rec_a.keypoint_set.names != rec_b.keypoint_set.names:
-        raise AkitError(f"the movements use different keypoint sets ({rec_a.keypoint_set.name}, {rec_b.keypoint_set.name})")
+        raise AkitError(
+            f"the movements use different keypoint sets ({rec_a.keypoint_set.name}, {rec_b.keypoint_set.name})"
+        )
     a, b = rec_a.select(person_a), rec_b.select(person_b)
     if not a or not b:
         raise AkitError("nothing to compare: a results file has no tracked person")
