@@ -14,11 +14,11 @@ import hashlib
 import html
 import http.client
 import http.cookiejar
+import logging
 import os
 import re
 import socket
 import ssl
-import sys
 import threading
 import urllib.error
 import urllib.parse
@@ -30,6 +30,9 @@ from typing import Any
 
 from alphapose_kit import __version__
 from alphapose_kit.errors import DownloadError
+from alphapose_kit.utils.progress import progress as progress_bar
+
+log = logging.getLogger("akit.hub")
 
 __all__ = ["download", "file_sha256", "part_path"]
 
@@ -72,8 +75,8 @@ def download(
     """Download the first URL that works to ``dest`` and return ``dest``.
 
     ``dest`` already present (and matching ``sha256`` when given) is returned without any network access. Without
-    ``sha256`` the hash of the new file is printed to stderr so that it can be pinned. ``timeout`` bounds connecting
-    and every read (seconds). Raises ``DownloadError`` (one line) when no URL delivers a good file.
+    ``sha256`` the hash of the new file is logged (logger "akit.hub", INFO) so that it can be pinned. ``timeout``
+    bounds connecting and every read (seconds). Raises ``DownloadError`` (one line) when no URL delivers a good file.
     """
     url_list = (urls,) if isinstance(urls, str) else tuple(urls)
     dest = Path(dest).expanduser()
@@ -90,7 +93,7 @@ def download(
         if dest.is_file():
             if expected is None or file_sha256(dest) == expected:
                 return dest  # already there (perhaps fetched by another thread or process while we waited)
-            print(f"akit: {dest} does not match its sha256; downloading it again", file=sys.stderr)
+            log.warning("%s does not match its sha256; downloading it again", dest)
         reasons: list[str] = []
         for url in url_list:
             try:
@@ -100,7 +103,7 @@ def download(
                 continue
             os.replace(part, dest)
             if expected is None:
-                print(f"akit: saved {dest.name} to {dest}; sha256 {digest}", file=sys.stderr)
+                log.info("saved %s to %s; sha256 %s", dest.name, dest, digest)
             return dest
     raise DownloadError(
         f"could not download {dest.name} ({'; '.join(reasons)}); download it from {url_list[0]} and put it at {dest}"
@@ -220,22 +223,11 @@ def _stream(resp: Any, part: Path, offset: int, timeout: float, progress: bool, 
     return offset > 0
 
 
-@contextlib.contextmanager
-def _progress_bar(total: int | None, initial: int, label: str, enabled: bool) -> Iterator[Any]:
-    from tqdm.auto import tqdm
-
-    with tqdm(
-        total=total,
-        initial=initial,
-        desc=label,
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
-        disable=not enabled,
-        file=sys.stderr,
-        dynamic_ncols=True,
-    ) as bar:
-        yield bar
+def _progress_bar(total: int | None, initial: int, label: str, enabled: bool) -> Any:
+    """A byte counter on stderr: live on a terminal, a plain line every half minute in a log."""
+    return progress_bar(
+        total=total, initial=initial, desc=label, unit="B", unit_scale=True, unit_divisor=1024, disable=not enabled
+    )
 
 
 # --- one download per file at a time -----------------------------------------------------------------------
@@ -246,7 +238,11 @@ _THREAD_LOCKS_GUARD = threading.Lock()
 
 @contextlib.contextmanager
 def _exclusive(dest: Path) -> Iterator[None]:
-    """Hold a per-file lock: a threading lock in this process plus ``flock`` on ``.<name>.lock`` across processes."""
+    """Hold a per-file lock: a threading lock in this process plus ``flock`` on ``.<name>.lock`` across processes.
+
+    The holder deletes the lock file before releasing it, so none is left behind; a waiter that then wins the lock
+    on the deleted file notices (its inode is no longer at the path) and locks the current file instead.
+    """
     with _THREAD_LOCKS_GUARD:
         lock = _THREAD_LOCKS.setdefault(str(dest.absolute()), threading.Lock())
     with lock:
@@ -256,20 +252,39 @@ def _exclusive(dest: Path) -> Iterator[None]:
             yield
             return
         lock_path = dest.with_name(f".{dest.name}.lock")
-        try:
-            fh = open(lock_path, "a+b")  # noqa: SIM115
-        except OSError as err:
-            raise DownloadError(f"cannot write {lock_path} ({_oserror_text(err)}); choose a writable place") from None
-        with fh:
+        warned = False
+        while True:
+            try:
+                fh = open(lock_path, "a+b")  # noqa: SIM115 (closed below)
+            except OSError as err:
+                raise DownloadError(
+                    f"cannot write {lock_path} ({_oserror_text(err)}); choose a writable place"
+                ) from None
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                print(f"akit: waiting for another download of {dest.name} to finish", file=sys.stderr)
+                if not warned:
+                    log.info("waiting for another download of %s to finish", dest.name)
+                    warned = True
                 fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+            if _same_file(fh, lock_path):
+                break
+            fh.close()  # locked a lock file its holder has just deleted: lock the one at the path now
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                lock_path.unlink()
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+
+
+def _same_file(fh: Any, path: Path) -> bool:
+    try:
+        here, there = os.fstat(fh.fileno()), os.stat(path)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
 # --- Google Drive's "can't scan this file for viruses" page --------------------------------------------------

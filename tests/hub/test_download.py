@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -16,6 +18,7 @@ import pytest
 from alphapose_kit.errors import DownloadError
 from alphapose_kit.hub import download as dl
 from alphapose_kit.hub.download import download, file_sha256, part_path
+from tests.logcapture import captured_logs
 
 PAYLOAD = bytes(range(256)) * 4096 + b"tail"  # ~1 MiB, not a multiple of the read size
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
@@ -177,13 +180,15 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_plain_download_prints_sha_when_unpinned(server, tmp_path, capsys):
+def test_plain_download_logs_sha_when_unpinned(server, tmp_path):
     base, _ = server
     dest = tmp_path / "w" / "model.pth"
-    assert download(f"{base}/file.bin", dest, progress=False) == dest
+    with captured_logs() as logs:
+        assert download(f"{base}/file.bin", dest, progress=False) == dest
     assert dest.read_bytes() == PAYLOAD
     assert not part_path(dest).exists()
-    assert SHA in capsys.readouterr().err
+    assert any(SHA in line for line in logs)
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["model.pth"]  # no .part, no .lock left behind
 
 
 def test_existing_file_is_not_fetched_again(server, tmp_path):
@@ -194,12 +199,13 @@ def test_existing_file_is_not_fetched_again(server, tmp_path):
     assert len(state.seen("/file.bin")) == 1
 
 
-def test_sha256_pass_and_mismatch(server, tmp_path, capsys):
+def test_sha256_pass_and_mismatch(server, tmp_path):
     base, _ = server
     good = tmp_path / "good.pth"
-    download(f"{base}/file.bin", good, sha256=SHA.upper(), progress=False)
+    with captured_logs() as logs:
+        download(f"{base}/file.bin", good, sha256=SHA.upper(), progress=False)
     assert good.read_bytes() == PAYLOAD
-    assert SHA not in capsys.readouterr().err  # pinned: nothing to print
+    assert not any(SHA in line for line in logs)  # pinned: nothing to say
 
     bad = tmp_path / "bad.pth"
     with pytest.raises(DownloadError) as err:
@@ -315,16 +321,17 @@ def test_drive_error_pages_are_explained(server, tmp_path, route, expected):
     assert expected in str(err.value) and "\n" not in str(err.value)
 
 
-def test_empty_answer_and_corrupt_existing_file(server, tmp_path, capsys):
+def test_empty_answer_and_corrupt_existing_file(server, tmp_path):
     base, _ = server
     dest = tmp_path / "model.pth"
     with pytest.raises(DownloadError, match="empty file"):
         download(f"{base}/empty.bin", dest, progress=False)
     assert not dest.exists()
     dest.write_bytes(b"corrupt")
-    download(f"{base}/file.bin", dest, sha256=SHA, progress=False)
+    with captured_logs() as logs:
+        download(f"{base}/file.bin", dest, sha256=SHA, progress=False)
     assert dest.read_bytes() == PAYLOAD
-    assert "does not match its sha256; downloading it again" in capsys.readouterr().err
+    assert any("does not match its sha256; downloading it again" in line for line in logs)
 
 
 def test_html_instead_of_file_is_refused(server, tmp_path):
@@ -420,12 +427,54 @@ def test_concurrent_downloads_of_one_file(server, tmp_path):
     assert len(state.seen("/file.bin")) == 1
 
 
-def test_progress_bar_runs(server, tmp_path, capsys):
+def test_progress_bar_in_a_log_is_plain_lines(server, tmp_path, capsys):
     base, _ = server
     dest = tmp_path / "model.pth"
     download(f"{base}/file.bin", dest, sha256=SHA, progress=True)
     assert dest.read_bytes() == PAYLOAD
-    assert "model.pth" in capsys.readouterr().err
+    err = capsys.readouterr().err  # pytest's stderr is not a terminal
+    assert "model.pth" in err and "100%" in err and "\r" not in err and err.endswith("\n")
+
+
+_HOLD_LOCK = """
+import fcntl, os, sys
+fh = open(sys.argv[1], "a+b")
+fcntl.flock(fh, fcntl.LOCK_EX)
+print("locked", flush=True)
+sys.stdin.readline()
+os.unlink(sys.argv[1])  # what a finishing download does: delete the lock file, then release it
+fcntl.flock(fh, fcntl.LOCK_UN)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="flock")
+def test_lock_file_is_deleted_and_a_waiter_locks_the_current_one(tmp_path):
+    dest = tmp_path / "model.pth"
+    lock_path = tmp_path / ".model.pth.lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(lock_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        acquired, lock_file_is_ours = threading.Event(), []
+
+        def wait_for_lock() -> None:
+            with dl._exclusive(dest):
+                lock_file_is_ours.append(lock_path.exists())  # a lock file sits at the path: the one we hold
+                acquired.set()
+
+        waiter = threading.Thread(target=wait_for_lock)
+        waiter.start()
+        time.sleep(0.3)
+        assert not acquired.is_set()  # the other process holds it
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        waiter.join(10)
+        assert acquired.is_set() and lock_file_is_ours == [True]
+        assert not lock_path.exists()  # and we deleted ours on the way out
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def test_unwritable_destination_is_one_line(tmp_path):
