@@ -143,3 +143,26 @@ def test_report_renders_in_headless_chromium(squat_run, tmp_path):
     probe = json.loads(dom[start : dom.index("</pre>", start)].replace("&quot;", '"'))
     assert probe["sections"] == ["Summary", "Angles", "Repetitions", "Comparison", "Falls", "Key frames"]
     assert probe["images"] >= 6 and probe["decoded"] == probe["images"] and probe["height"] > 2000
+
+
+def test_key_frames_come_from_the_source_video(tmp_path):
+    """run.json's source is read back: key frame 12 shows frame 12's pixels (grey level 10 * 12) under the skeleton."""
+    import cv2
+
+    from alphapose_kit.analysis.report import key_frame_jpeg
+
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (320, 240))
+    for f in range(20):
+        writer.write(np.full((240, 320, 3), 10 * f, np.uint8))
+    writer.release()
+    squatter, _ = _squats([90])
+    squatter.keypoints *= 0.3  # keep the skeleton in the top-left corner
+    squatter.boxes *= 0.3
+    results = write_results(tmp_path / "run", [squatter])
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    info["source"] = str(video)
+    (tmp_path / "run" / "run.json").write_text(json.dumps(info))
+    image = cv2.imdecode(np.frombuffer(key_frame_jpeg(load_recording(results), 12, 0.4), np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape == (240, 320, 3)
+    assert abs(float(np.median(image[200:, 250:])) - 120) < 6  # a corner far from the drawing
