@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from alphapose_kit.data.keypoints import COCO17, KeypointSet
 from alphapose_kit.errors import AkitError
 from alphapose_kit.io.results import FrameResult, alphapose_records
 from alphapose_kit.io.run_info import read_run_info, write_run_info
@@ -98,6 +99,9 @@ def test_tracking_options():
     assert TrackingStage.from_options(opts, fps=25) is None
     opts.track = True
     assert TrackingStage.from_options(opts, fps=25).tracker.track_buffer == 30
+    np.testing.assert_array_equal(TrackingStage.from_options(opts, 25, COCO17).tracker.sigmas, COCO17.sigma_array)
+    bare = KeypointSet("bare", tuple(f"j{i}" for i in range(17)), (), (), ())  # no sigmas: boxes alone
+    assert TrackingStage.from_options(opts, 25, bare).tracker.iou_weight == 1.0
     with pytest.raises(AkitError, match="add --track"):
         TrackingStage.from_options(SimpleNamespace(track=False, track_buffer=30, smooth=True), fps=25)
     with pytest.raises(AkitError, match="--track-buffer"):
