@@ -104,6 +104,8 @@ def finite_people(result: FrameResult) -> tuple[FrameResult, int]:
     """``result`` without the people whose box, keypoints or scores hold NaN or inf (JSON cannot carry them), and
     how many were left out."""
     m = result.num_people
+    if m == 0:
+        return result, 0
     ok = (
         np.isfinite(np.asarray(result.boxes, np.float64).reshape(m, -1)).all(axis=1)
         & np.isfinite(np.asarray(result.box_scores, np.float64).reshape(m))

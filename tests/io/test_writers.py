@@ -111,6 +111,18 @@ def test_people_with_nan_or_inf_are_left_out_with_a_warning(tmp_path: Path, fmt:
     )
 
 
+def test_frames_without_people_are_written_too(tmp_path: Path) -> None:
+    image = np.zeros((240, 320, 3), np.uint8)
+    with ResultWriter(tmp_path, COCO17, fmt="openpose", save_images=True) as writer:
+        writer.write(FrameResult.empty(0, "nobody.jpg", 17, (240, 320)), image)
+        writer.write(person_frame(1, "one.jpg"), image)
+    assert strict_json(tmp_path / JSON_NAME) == {
+        "nobody.jpg": {"version": "AlphaPose v0.3", "people": []},
+        "one.jpg": strict_json(tmp_path / "sep-json" / "one.json"),
+    }
+    assert writer.frames == 2 and writer.people == 1 and (tmp_path / "vis" / "nobody.jpg").is_file()
+
+
 def test_coco_ids_are_integers_by_a_stated_rule() -> None:
     ids = CocoImageIds()
     names = ["a.jpg", "000000000785.jpg", "b/c.png", "000000000001.jpg", "x/000000000785.jpg", "a.jpg"]
