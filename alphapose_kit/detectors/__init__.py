@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from torch import nn
+
 from alphapose_kit.detectors.base import Detections, Detector
 from alphapose_kit.detectors.detfile import DetFileDetector
 from alphapose_kit.detectors.yolo import YOLODetector
@@ -20,6 +22,7 @@ __all__ = [
     "Detector",
     "YOLODetector",
     "detector_defaults",
+    "detector_weights",
     "load_detector",
 ]
 
@@ -82,15 +85,14 @@ def _check_options(name: str, options: dict[str, Any], allowed: set[str]) -> Non
         )
 
 
-def _weights_file(name: str, weights: str | os.PathLike | None) -> Path:
-    if weights is None:
-        from alphapose_kit.hub.zoo import resolve_weights  # lazy: the zoo pulls in the downloader
-
-        return resolve_weights(name)
-    path = Path(weights).expanduser()
-    if not path.is_file():
-        raise AkitError(f"{name} weights not found: {path}")
-    return path
+def detector_weights(name: str, weights: str | os.PathLike | None = None) -> str | os.PathLike | None:
+    """What ``load_detector(name, weights)`` resolves its weights from: ``weights`` when given, else the detector's
+    zoo name; None for ``detfile`` (no weights). Lets a caller fetch every file of a run at once
+    (:func:`~alphapose_kit.hub.zoo.ensure_weights`) before loading anything."""
+    key = _canonical_name(name)
+    if key == "detfile":
+        return None
+    return weights if weights is not None else key
 
 
 def load_detector(
@@ -100,8 +102,10 @@ def load_detector(
 
     Args:
         name: ``yolov3-spp`` (AlphaPose's default, alias ``yolo``), ``yolov5n/s/m/l/x`` or ``detfile``.
-        weights: the weight file (darknet ``.weights`` for yolov3-spp, an Ultralytics checkpoint for yolov5*);
-            None fetches the model zoo's cached file. For ``detfile``: the detection JSON (or option ``path``).
+        weights: the weight file (darknet ``.weights`` for yolov3-spp, an Ultralytics checkpoint for yolov5*), or
+            a zoo name / zoo file name meaning the zoo's cached copy (the rule of ``hub.zoo.resolve_weights``, which
+            ``load_pose_model`` follows too); None fetches the model zoo's cached file. For ``detfile``: the
+            detection JSON (or option ``path``).
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
         options: for YOLO models ``conf``, ``nms``, ``input_size``, ``batch_size``, ``half``, ``classes``
             (default (0,) = person), ``max_det``, ``score``, ``legacy_box_plus1``, ``legacy_batch_renms``
@@ -121,18 +125,19 @@ def load_detector(
 
     _check_options(key, options, _YOLO_OPTIONS)
     device = str(resolve_device(device))  # "auto" -> a concrete device, and a one-line error without CUDA
-    path = _weights_file(key, weights)
+    from alphapose_kit.hub.zoo import resolve_weights  # lazy: the zoo pulls in the downloader
+
+    path = resolve_weights(weights if weights is not None else key, kind="detector")  # detector_weights' rule
+    model: nn.Module
     if key == "yolov3-spp":
         from alphapose_kit.detectors.nets.darknet import load_darknet_weights
         from alphapose_kit.detectors.nets.yolov3_spp import build_yolov3_spp
 
-        model = build_yolov3_spp(num_classes=80)
-        load_darknet_weights(model, path)
-        settings = detector_defaults(key)
+        model = load_darknet_weights(build_yolov3_spp(num_classes=80), path)
     else:
         from alphapose_kit.detectors.nets.yolov5 import load_yolov5_weights
 
         model = load_yolov5_weights(path, variant=key[-1], device=device)
-        settings = detector_defaults(key)
+    settings = detector_defaults(key)
     settings.update(options)
     return YOLODetector(model, device=device, **settings)

@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from alphapose_kit.config import shipped_configs_dir
-from alphapose_kit.errors import AkitError
+from alphapose_kit.errors import AkitError, DownloadError
 
 __all__ = [
     "ZooEntry",
     "akit_home",
     "config_path",
     "describe_entry",
+    "ensure_weights",
     "find_by_file",
     "format_model_table",
     "get_entry",
     "list_models",
     "resolve_weights",
-    "verify_file",
     "weights_path",
 ]
 
@@ -196,34 +197,73 @@ def _looks_like_path(text: str) -> bool:
     )
 
 
-def resolve_weights(name_or_path: str | Path, download: bool = True) -> Path:
-    """A weight file from a path (returned as is when it exists) or a zoo name (the cached file, fetched if missing)."""
+def _locate(name_or_path: str | os.PathLike, kind: str | None = None) -> tuple[Path, ZooEntry | None]:
+    """The weight file a name or path means, and its zoo entry when it is a zoo name (the file may not exist yet).
+
+    The one rule for every loader: a file that exists is used as it is; otherwise a zoo model name or a zoo file
+    name without folders (``yolov5s``, ``yolov5s.pt``, ``fast_res50_256x192.pth``) means the zoo's cached copy;
+    anything else is an error: "not found" for a path, "neither ... nor ..." for a name.
+    """
     text = str(name_or_path)
     path = Path(text).expanduser()
     if path.is_file():
-        return path
+        return path, None
     if path.is_dir():
         raise AkitError(f"{text} is a directory, not a weights file")
-    try:
-        entry = get_entry(text)
-    except AkitError:
-        if isinstance(name_or_path, Path) or _looks_like_path(text):
-            raise AkitError(f"weights file not found: {text}") from None
-        raise AkitError(f"{text!r} is neither a weights file nor a zoo model name; {_suggest(text)}") from None
+    entry = None
+    if len(Path(text).parts) == 1 and not text.startswith("~"):  # a bare name: perhaps a zoo model or zoo file
+        try:
+            entry = get_entry(text)
+        except AkitError:
+            entry = None
+    if entry is None:
+        if isinstance(name_or_path, os.PathLike) or _looks_like_path(text):
+            raise AkitError(f"weights file not found: {text}")
+        raise AkitError(f"{text!r} is neither a weights file nor a zoo model name; {_suggest(text)}")
+    if kind is not None and entry.kind != kind:
+        raise AkitError(f"{text!r} names the {entry.kind} model {entry.name}, not a {kind}")
     target = weights_path(entry)
-    if target.is_file():
-        return target
-    if not entry.urls:
+    if not target.is_file() and not entry.urls:
         raise AkitError(
             f"{entry.name} has no official weights; train a model and pass its checkpoint, or put one at {target}"
         )
-    if not download:
-        raise AkitError(
-            f"weights of {entry.name} are not downloaded; download them from {entry.urls[0]} and put them at {target}"
-        )
-    from alphapose_kit.hub.download import download as fetch
+    return target, entry
 
-    return fetch(entry.urls, target, sha256=entry.sha256)
+
+def resolve_weights(name_or_path: str | os.PathLike, download: bool = True, kind: str | None = None) -> Path:
+    """A weight file from a path or a zoo name (see :func:`_locate` for the rule), fetched into the cache if missing.
+
+    ``kind`` ("pose" / "detector"): refuse a zoo name of the other kind. Both ``load_pose_model`` and
+    ``load_detector`` resolve their weights here, so a bare file name means the same to both.
+    """
+    return ensure_weights([name_or_path], download=download, kind=kind)[0]
+
+
+def ensure_weights(names: Sequence[str | os.PathLike], download: bool = True, kind: str | None = None) -> list[Path]:
+    """Resolve several weights at once (e.g. a run's pose model and detector): every file that is missing and cannot
+    be fetched is named in ONE error, with where to download it and where to put it, instead of one per run."""
+    located = [_locate(name, kind) for name in names]
+    missing = {target: entry for target, entry in located if entry is not None and not target.is_file()}
+    if not download and missing:
+        raise AkitError(
+            " | ".join(
+                f"weights of {e.name} are not downloaded; download them from {e.urls[0]} and put them at {t}"
+                for t, e in missing.items()
+            )
+        )
+    problems = []
+    for target, entry in missing.items():  # one attempt per file, even if named twice
+        from alphapose_kit.hub.download import download as fetch
+
+        try:
+            fetch(entry.urls, target, sha256=entry.sha256)
+        except DownloadError as exc:
+            problems.append(str(exc))
+    if len(problems) > 1:
+        raise DownloadError(f"{len(problems)} weight files could not be downloaded: " + " | ".join(problems))
+    if problems:
+        raise DownloadError(problems[0])
+    return [target for target, _ in located]
 
 
 def find_by_file(path: str | Path) -> ZooEntry | None:
@@ -296,29 +336,4 @@ def describe_entry(entry: ZooEntry) -> str:
             lines.append(f"  {'download:' if i == 0 else '':<11} {url}")
     else:
         lines.append("  download:   no official weights exist")
-    return "\n".join(lines)
-
-
-def verify_file(path: str | Path) -> str:
-    """sha256 of a weight file and the zoo entry it matches (by pinned hash, else by file name only)."""
-    from alphapose_kit.hub.download import file_sha256
-
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise AkitError(f"weights file not found: {path}")
-    digest = file_sha256(path)
-    lines = [f"{path}: {path.stat().st_size} bytes, sha256 {digest}"]
-    by_hash = next((e for e in _REGISTRY.values() if e.sha256 and e.sha256.lower() == digest), None)
-    by_name = next((e for e in _REGISTRY.values() if e.filename == path.name), None)
-    if by_hash is not None:
-        lines.append(f"matches zoo model {by_hash.name} (sha256 verified)")
-    elif by_name is not None and by_name.sha256:
-        lines.append(
-            f"named like zoo model {by_name.name}, but its sha256 differs from the pinned {by_name.sha256}: "
-            "the file is corrupt or a different checkpoint"
-        )
-    elif by_name is not None:
-        lines.append(f"matches zoo model {by_name.name} by file name only (no sha256 pinned for it)")
-    else:
-        lines.append("matches no zoo model")
     return "\n".join(lines)

@@ -43,12 +43,13 @@ def load_pose_model(
     """Build the pose network an akit or AlphaPose YAML describes, load weights strictly, return it in eval mode.
 
     ``forward(x)`` takes N x 3 x H x W crops normalised the AlphaPose way (RGB/255 minus (0.406, 0.457, 0.480))
-    and returns N x K x H/4 x W/4 heatmaps. ``checkpoint`` is a file or a zoo name; None keeps random weights.
+    and returns N x K x H/4 x W/4 heatmaps. ``checkpoint`` is a file, or a zoo name or zoo file name meaning the
+    zoo's cached copy (the rule of :func:`~alphapose_kit.hub.zoo.resolve_weights`); None keeps random weights.
     """
     cfg = load_config(config)
     target = resolve_device(device)
     model = build_pose_model(cfg)
     if checkpoint is not None:
-        path = resolve_weights(checkpoint)
+        path = resolve_weights(checkpoint, kind="pose")
         load_into(model, read_state_dict(path), model_name(cfg), path)
     return model.to(target).eval()

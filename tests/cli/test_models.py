@@ -105,11 +105,31 @@ def test_models_verify_loads_strictly(capsys, tmp_path, home) -> None:
     torch.save(build_pose_model(cfg).state_dict(), path)
     code, out, err = run_cli(capsys, "models", "verify", str(path))
     assert code == 0, err
-    assert "simplepose_res50_256x192" in out and "loads strictly" in out
+    assert "zoo file:   simplepose_res50_256x192 by file name only" in out
+    assert "loads into: simplepose_res50_256x192 (strictly" in out and "SimplePose (ResNet-50, 17 joints)" in out
     wrong = tmp_path / "fast_res50_256x192.pth"  # a SimplePose file under FastPose's name
     wrong.write_bytes(path.read_bytes())
     code, _, err = run_cli(capsys, "models", "verify", str(wrong))
-    assert code == 1 and err.count("\n") == 1 and "FastPose" in err and "SimplePose" in err
+    assert code == 1 and err.count("\n") == 1
+    assert "named like zoo model fastpose_res50_256x192" in err and "loads into simplepose_res50_256x192" in err
+    code, out, err = run_cli(capsys, "models", "verify", str(wrong), "--cfg", "coco/simplepose_res50_256x192")
+    assert code == 0, err
+    assert "loads into: coco/simplepose_res50_256x192" in out  # checked against the given config, not the zoo
+    code, out, err = run_cli(capsys, "models", "verify", str(path), "--cfg", "coco/hrnet_w32_256x192")
+    assert code == 1 and "loads into: nothing known" in out
+
+
+def test_models_verify_random_bytes_and_unknown_checkpoints(capsys, tmp_path) -> None:
+    noise = tmp_path / "noise.pth"
+    noise.write_bytes(bytes(range(256)) * 64)  # starts with 00 01 02 03: no checkpoint magic, no darknet header
+    code, out, err = run_cli(capsys, "models", "verify", str(noise))
+    assert code == 1 and "format:     not a checkpoint" in out
+    assert err.count("\n") == 1 and "is not a checkpoint: neither a PyTorch file" in err
+    unknown = tmp_path / "mine.pth"
+    torch.save({"layer.weight": torch.zeros(3, 3), "layer.bias": torch.zeros(3)}, unknown)
+    code, out, err = run_cli(capsys, "models", "verify", str(unknown))
+    assert code == 1 and "PyTorch state_dict, 2 tensors (looks like unknown network)" in out
+    assert "loads into: nothing known" in out and "loads into no zoo network" in err
 
 
 def test_console_script_errors_without_traceback(tmp_path) -> None:

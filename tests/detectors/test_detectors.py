@@ -321,7 +321,7 @@ def test_load_detector_names_and_options(tmp_path):
         load_detector("detfile")
     with pytest.raises(AkitError, match="does not take option"):
         load_detector("detfile", tmp_path / "x.json", conf=0.3)
-    with pytest.raises(AkitError, match="yolov3-spp weights not found"):
+    with pytest.raises(AkitError, match="weights file not found"):
         load_detector("yolo", weights=tmp_path / "missing.weights")  # AlphaPose's name for it
     path = tmp_path / "d.json"
     path.write_text('[{"image_id": 785, "bbox": [0, 0, 1, 1], "score": 0.4}]')

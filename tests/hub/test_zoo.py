@@ -185,6 +185,63 @@ def test_resolve_weights_offline_is_one_line(home, monkeypatch):
     assert "\n" not in str(err.value) and str(home / "weights" / "hrnet_w32_256x192.pth") in str(err.value)
 
 
+def test_pose_and_detector_loaders_resolve_bare_names_by_one_rule(home, tmp_path, monkeypatch):
+    from alphapose_kit.detectors import detector_weights, load_detector
+    from alphapose_kit.models.loader import load_pose_model
+
+    monkeypatch.chdir(tmp_path)  # no weight files in the working folder
+    cached = home / "weights"
+    cached.mkdir(parents=True)
+    for name in ("yolov5n.pt", "fast_res50_256x192.pth"):
+        (cached / name).write_bytes(b"cached")
+    # a bare zoo file name or zoo name means the zoo's cached copy, for either kind
+    assert zoo.resolve_weights("yolov5n.pt", kind="detector") == cached / "yolov5n.pt"
+    assert zoo.resolve_weights("fast_res50_256x192.pth", kind="pose") == cached / "fast_res50_256x192.pth"
+    assert detector_weights("yolo") == "yolov3-spp" and detector_weights("yolov5n", "x.pt") == "x.pt"
+    assert detector_weights("detfile", "d.json") is None
+    # a local file of that name wins over the cache
+    (tmp_path / "yolov5n.pt").write_bytes(b"local")
+    assert zoo.resolve_weights("yolov5n.pt", kind="detector") == Path("yolov5n.pt")
+    # both loaders go through the same rule: the same inputs fail with the same messages
+    cfg = "coco/fastpose_res50_256x192"
+    for bad, message in [
+        ("folder/fast_res50_256x192.pth", "weights file not found: folder/fast_res50_256x192.pth"),
+        ("yolov5s.pt", "'yolov5s.pt' names the detector model yolov5s, not a pose"),
+    ]:
+        with pytest.raises(AkitError, match=re.escape(message)):
+            load_pose_model(cfg, bad)
+    for bad, message in [
+        ("folder/yolov5n.pt", "weights file not found: folder/yolov5n.pt"),
+        (
+            "fast_res50_256x192.pth",
+            "'fast_res50_256x192.pth' names the pose model fastpose_res50_256x192, not a detector",
+        ),
+    ]:
+        with pytest.raises(AkitError, match=re.escape(message)):
+            load_detector("yolov5n", weights=bad)
+
+
+def test_ensure_weights_names_every_missing_file_at_once(home, monkeypatch):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there (offline)
+    for name in ("fastpose_res50_256x192", "yolov3-spp"):
+        entry = zoo.get_entry(name)
+        _patch(monkeypatch, name, urls=(f"http://127.0.0.1:{port}/{entry.filename}",))
+    with pytest.raises(DownloadError) as err:
+        zoo.ensure_weights(["fastpose_res50_256x192", "yolov3-spp", "fastpose_res50_256x192"])
+    message = str(err.value)
+    assert message.startswith("2 weight files could not be downloaded") and "\n" not in message
+    for filename in ("fast_res50_256x192.pth", "yolov3-spp.weights"):
+        assert str(home / "weights" / filename) in message and f"127.0.0.1:{port}/{filename}" in message
+    assert not list((home / "weights").glob(".*.lock"))  # no lock files left behind
+    with pytest.raises(AkitError) as err:
+        zoo.ensure_weights(["fastpose_res50_256x192", "yolov3-spp"], download=False)
+    assert str(err.value).count("are not downloaded; download them from") == 2
+
+
 def test_own_checkpoint_under_a_weightless_name(home):
     target = home / "weights" / "hrnet_w48_256x192.pth"
     target.parent.mkdir(parents=True)
@@ -192,29 +249,20 @@ def test_own_checkpoint_under_a_weightless_name(home):
     assert zoo.resolve_weights("hrnet_w48_256x192") == target
 
 
-# --- find_by_file / verify_file / texts ---------------------------------------------------------------------------
+# --- find_by_file / texts -----------------------------------------------------------------------------------------
 
 
-def test_find_by_file_and_verify(tmp_path, monkeypatch):
+def test_find_by_file(tmp_path, monkeypatch):
     named = tmp_path / "fast_dcn_res50_256x192.pth"
     named.write_bytes(PAYLOAD)
     other = tmp_path / "renamed.pth"
     other.write_bytes(PAYLOAD)
     assert zoo.find_by_file(named).name == "fastpose_dcn_res50_256x192"
     assert zoo.find_by_file(other) is None
-    report = zoo.verify_file(named)
-    assert hashlib.sha256(PAYLOAD).hexdigest() in report and "by file name only" in report
-    assert "matches no zoo model" in zoo.verify_file(other)
-
-    digest = hashlib.sha256(PAYLOAD).hexdigest()
-    _patch(monkeypatch, "fastpose_dcn_res50_256x192", sha256=digest)
+    _patch(monkeypatch, "fastpose_dcn_res50_256x192", sha256=hashlib.sha256(PAYLOAD).hexdigest())
     assert zoo.find_by_file(other).name == "fastpose_dcn_res50_256x192"  # a pinned hash finds renamed files
-    assert "sha256 verified" in zoo.verify_file(other)
     _patch(monkeypatch, "fastpose_dcn_res50_256x192", sha256="2" * 64)
     assert zoo.find_by_file(named) is None  # right name, wrong bytes
-    assert "differs from the pinned" in zoo.verify_file(named)
-    with pytest.raises(AkitError, match="weights file not found"):
-        zoo.verify_file(tmp_path / "absent.pth")
 
 
 def test_model_table_and_description(home):
