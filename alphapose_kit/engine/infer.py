@@ -16,8 +16,9 @@ from tqdm import tqdm
 
 from alphapose_kit.data.sources import open_source
 from alphapose_kit.engine.options import InferOptions
-from alphapose_kit.engine.predictor import STAGES, PosePipeline
+from alphapose_kit.engine.predictor import DEFAULT_FPS, STAGES, PosePipeline
 from alphapose_kit.errors import AkitError
+from alphapose_kit.io.run_info import write_run_info
 from alphapose_kit.io.writers import JSON_NAME, JSONL_NAME, ResultWriter, ensure_writable_dir, next_run_dir
 from alphapose_kit.utils.logging import get_logger
 from alphapose_kit.utils.signals import terminate_as_interrupt
@@ -31,6 +32,7 @@ STAGE_UNITS = {
     "pose": "people",
     "decode": "people",
     "nms": "frames",
+    "track": "frames",
 }
 
 
@@ -111,9 +113,11 @@ def run_inference(options: InferOptions) -> InferSummary:
         save_video=options.save_video,
         save_images=options.save_images,
         video_name=f"AlphaPose_{source.name}.mp4",
-        fps=source.fps or 25.0,
+        fps=source.fps or DEFAULT_FPS,
+        by_track=options.track,
     )
     outdir = writer.outdir
+    frame_size: tuple[int, int] | None = None
     interrupted = False
     started = time.perf_counter()
     bar = tqdm(total=source.length, unit="frame", disable=options.quiet, file=sys.stderr, dynamic_ncols=True)
@@ -121,6 +125,7 @@ def run_inference(options: InferOptions) -> InferSummary:
         with terminate_as_interrupt():
             for result in pipeline.run(source):
                 writer.write(result, result.image)
+                frame_size = frame_size or result.image_size
                 bar.update(1)
                 bar.set_postfix(people=writer.people, refresh=False)
     except KeyboardInterrupt:
@@ -128,12 +133,17 @@ def run_inference(options: InferOptions) -> InferSummary:
     finally:
         bar.close()
         writer.close()
+        run_info = write_run_info(
+            outdir,
+            source=options.source,
+            fps=source.fps,
+            frames=writer.frames,
+            size=(frame_size[1], frame_size[0]) if frame_size else None,
+            model={"config": str(config), "checkpoint": str(checkpoint), "keypoint_set": pipeline.keypoint_set.name},
+            options=options,
+        )
     seconds = time.perf_counter() - started
-    outputs = [writer.json_path, writer.jsonl_path]
-    if options.save_video and writer.frames:
-        outputs.append(writer.video_path)
-    if options.save_images:
-        outputs.append(outdir / "vis")
+    outputs = [*writer.outputs(), run_info]
     rates = {name: pipeline.timer.rate(name) for name in STAGES if pipeline.timer.items.get(name)}
     summary = InferSummary(writer.frames, writer.people, seconds, rates, outputs, interrupted)
     if interrupted:

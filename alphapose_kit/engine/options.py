@@ -35,6 +35,9 @@ class PipelineOptions:
     det_size: int | None = option(None, "--det-size", help="detector letterbox side (608 / 640)")
     pose_nms: str = option("pnms", "--pose-nms", help="pnms, oks or none")
     min_box_area: float = option(0.0, "--min-box-area", help="drop poses whose keypoint extent is smaller")
+    track: bool = option(False, "--track", help="stable person ids across frames: idx = track id")
+    track_buffer: int = option(30, "--track-buffer", help="frames a lost track is kept through an occlusion")
+    smooth: bool = option(False, "--smooth", help="One Euro smoothing of each track's keypoints (needs --track)")
 
     def validate(self) -> None:
         """Reject bad settings in one line, before anything slow (model loading, downloads) happens."""
@@ -49,6 +52,9 @@ class PipelineOptions:
             raise AkitError(f"--det-size must be a positive multiple of 32, got {self.det_size}")
         if self.detfile is not None and (self.conf is not None or self.nms is not None or self.detector_weights):
             raise AkitError("--conf, --nms and --detector-weights do not apply with --detfile (its boxes are used)")
+        from alphapose_kit.track import check_tracking_options
+
+        check_tracking_options(self.track, self.track_buffer, self.smooth)
 
 
 @dataclass(kw_only=True)

@@ -31,11 +31,13 @@ from alphapose_kit.errors import AkitError
 from alphapose_kit.io.results import FrameResult, alphapose_idx
 from alphapose_kit.models.loader import keypoint_set_of, load_pose_model
 from alphapose_kit.ops.pose_nms import oks_pose_nms, parametric_pose_nms
+from alphapose_kit.track import TrackingStage
 from alphapose_kit.utils.device import resolve_device
 from alphapose_kit.utils.logging import get_logger
 
 log = get_logger("engine")
-STAGES = ("read", "detect", "crop", "pose", "decode", "nms")
+STAGES = ("read", "detect", "crop", "pose", "decode", "nms", "track")
+DEFAULT_FPS = 25.0  # time base of a source that does not say its frame rate (images, some streams)
 
 
 class StageTimer:
@@ -120,14 +122,18 @@ class PosePipeline:
         frames = source if isinstance(source, FrameSource) else open_source(source)
         reader = ThreadedReader(frames, max_queue=max(8, 2 * self.options.det_batch))
         iterator = iter(reader)
+        tracking = TrackingStage.from_options(self.options, frames.fps or DEFAULT_FPS, self.keypoint_set)
         try:
             while True:
                 start = time.perf_counter()
                 chunk, error = self._next_chunk(iterator)
                 self.timer.seconds["read"] += time.perf_counter() - start
                 self.timer.items["read"] += len(chunk)
-                if chunk:
-                    yield from self.process(chunk)
+                for result in self.process(chunk) if chunk else []:
+                    if tracking is not None:
+                        with self.timer.stage("track", 1):
+                            tracking.apply(result)
+                    yield result
                 if error is not None:
                     raise error
                 if len(chunk) < self.options.det_batch:

@@ -122,6 +122,7 @@ class ResultWriter:
         video_name: str = "result.mp4",
         fps: float = 25.0,
         draw_threshold: float = 0.4,
+        by_track: bool = False,
     ) -> None:
         check_format(fmt)
         if fmt == "openpose" and keypoint_set.num_joints < 17:
@@ -133,6 +134,7 @@ class ResultWriter:
         self.save_images = save_images
         self.fps = fps
         self.draw_threshold = draw_threshold
+        self.by_track = by_track  # colour and label each person by its track id (idx)
         self.jsonl_path = self.outdir / JSONL_NAME
         self.json_path = self.outdir / JSON_NAME
         self.video_path = self.outdir / video_name
@@ -181,7 +183,7 @@ class ResultWriter:
             self._render(result, image, stem)
 
     def _render(self, result: FrameResult, image: np.ndarray, stem: str | None) -> None:
-        canvas = draw_poses(image, result, self.keypoint_set, self.draw_threshold)
+        canvas = draw_poses(image, result, self.keypoint_set, self.draw_threshold, by_track=self.by_track)
         if self.save_images:
             target = self.outdir / "vis" / f"{stem}.jpg"
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -136,6 +136,38 @@ def test_glob_and_coco_format(capsys, tmp_path, shared_data, pose_ckpt, coco_det
     assert ids <= {785, 40083, 196141, 197388} and 785 in ids
 
 
+def test_track_keeps_each_person_s_id_and_writes_run_json(capsys, tmp_path, shared_data, pose_ckpt) -> None:
+    """Two people walk towards each other and the detection file lists them in alternating order: without
+    tracking ``idx`` follows the file's order; with --track it follows the person."""
+    records = []
+    for frame in range(5):
+        left = {"image_id": f"{frame}.jpg", "bbox": [100.0 + 20 * frame, 150.0, 80.0, 200.0], "score": 0.9}
+        right = {"image_id": f"{frame}.jpg", "bbox": [600.0 - 20 * frame, 120.0, 90.0, 240.0], "score": 0.8}
+        records += [left, right] if frame % 2 == 0 else [right, left]
+    detfile = tmp_path / "dets.json"
+    detfile.write_text(json.dumps(records))
+    out = tmp_path / "tracked"
+    code, err = infer(
+        capsys, str(shared_data / "video" / "people_walking.mp4"), "--checkpoint", str(pose_ckpt),
+        "--detfile", str(detfile), "--outdir", str(out), "--track", "--save-video", "--device", "cpu", "-q",
+        "--pose-nms", "none", *SMALL,
+    )  # fmt: skip
+    assert code == 0, err
+    ids: dict[str, set[int]] = {"left": set(), "right": set()}
+    for person in read_json(out / "alphapose-results.json"):
+        assert isinstance(person["idx"], int)
+        ids["left" if person["box"][0] < 380 else "right"].add(person["idx"])
+    assert len(ids["left"]) == 1 and len(ids["right"]) == 1 and ids["left"] != ids["right"]
+    info = read_json(out / "run.json")
+    assert (info["fps"], info["frames"], info["width"], info["height"]) == (5.0, 5, 960, 540)
+    assert info["options"]["track"] is True and info["model"]["keypoint_set"] == "coco17"
+
+
+def test_smooth_needs_track(capsys, shared_data, pose_ckpt) -> None:
+    code, err = infer(capsys, str(shared_data / "video" / "people_walking.mp4"), "-w", str(pose_ckpt), "--smooth")
+    assert_one_line(code, err, "--track")
+
+
 def test_video_with_rendering_and_openpose(capsys, tmp_path, shared_data, pose_ckpt, video_detfile) -> None:
     out = tmp_path / "video"
     code, err = infer(
