@@ -38,6 +38,30 @@ def track_label(result: FrameResult, m: int) -> tuple[tuple[int, int, int], str]
     return (160, 160, 160), "- "
 
 
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def label_style(shape: tuple[int, ...]) -> tuple[float, int]:
+    """OpenCV font scale and stroke of labels on an image of ``shape``: letters about 2 % of its longer side tall
+    (14 px at 640, 37 px at 1920), never under scale 0.5 and 1 px strokes, so they stay legible at every size."""
+    font_scale = max(0.5, max(shape[:2]) / 1400)
+    return font_scale, max(1, round(font_scale * 1.6))
+
+
+def draw_label(canvas: np.ndarray, text: str, corner: tuple[int, int], color: tuple[int, int, int]) -> None:
+    """``text`` on a filled box of ``color`` (black or white letters, whichever contrasts) just above ``corner``,
+    shifted down and left as far as needed to stay inside the image."""
+    font_scale, thickness = label_style(canvas.shape)
+    (width, height), baseline = cv2.getTextSize(text, _FONT, font_scale, thickness)
+    pad = max(2, height // 4)
+    box_h = height + baseline + 2 * pad
+    x = min(max(0, corner[0]), max(0, canvas.shape[1] - width - 2 * pad))
+    top = max(0, corner[1] - box_h)
+    cv2.rectangle(canvas, (x, top), (x + width + 2 * pad, top + box_h), color, -1)
+    ink = (0, 0, 0) if 0.114 * color[0] + 0.587 * color[1] + 0.299 * color[2] > 140 else (255, 255, 255)
+    cv2.putText(canvas, text, (x + pad, top + pad + height), _FONT, font_scale, ink, thickness, cv2.LINE_AA)
+
+
 def draw_poses(
     image: np.ndarray, result: FrameResult, keypoint_set: KeypointSet, threshold: float = 0.4, by_track: bool = False
 ) -> np.ndarray:
@@ -49,8 +73,7 @@ def draw_poses(
         color, prefix = track_label(result, m) if by_track else (person_color(m), "")
         x1, y1, x2, y2 = (round(float(v)) for v in result.boxes[m])
         cv2.rectangle(canvas, (x1, y1), (x2, y2), color, scale)
-        label = f"{prefix}{float(result.scores[m]):.2f}"
-        cv2.putText(canvas, label, (x1, max(0, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * scale, color, scale)
+        draw_label(canvas, f"{prefix}{float(result.scores[m]):.2f}", (x1, y1), color)
         points, scores = _with_neck(result.keypoints[m], result.keypoint_scores[m], keypoint_set)
         visible = scores > threshold
         for a, b in keypoint_set.skeleton:
