@@ -145,6 +145,18 @@ def test_coco_format_writes_integer_ids_and_their_names(tmp_path: Path) -> None:
     assert tmp_path / IDS_NAME in writer.outputs()
 
 
+def test_coco_ids_for_a_recursive_glob_over_posetrack(tmp_path: Path) -> None:
+    names = open_source(str(DATA / "posetrack18" / "**" / "*.jpg")).image_ids
+    with ResultWriter(tmp_path, COCO17, fmt="coco") as writer:
+        for i, name in enumerate(names):
+            writer.write(person_frame(i, name))
+    mapping = strict_json(tmp_path / IDS_NAME)
+    # images/val/*/000000.jpg: the first keeps 0, the next two take the smallest free ids 1 and 2; then
+    # videos/*/000000..000004.jpg want 0..4, each already taken when it comes, so each takes the smallest free id
+    assert list(mapping) == names and list(mapping.values()) == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert [r["image_id"] for r in strict_json(tmp_path / JSON_NAME)] == list(mapping.values())
+
+
 def test_rendered_images_follow_the_frame_names(tmp_path: Path) -> None:
     image = np.full((240, 320, 3), 50, np.uint8)
     with ResultWriter(tmp_path, COCO17, save_images=True) as writer:
