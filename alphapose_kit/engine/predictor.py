@@ -31,6 +31,7 @@ from alphapose_kit.errors import AkitError
 from alphapose_kit.io.results import FrameResult, alphapose_idx
 from alphapose_kit.models.loader import keypoint_set_of, load_pose_model
 from alphapose_kit.ops.pose_nms import oks_pose_nms, parametric_pose_nms
+from alphapose_kit.ops.scores import person_score
 from alphapose_kit.track import TrackingStage
 from alphapose_kit.utils.device import resolve_device
 from alphapose_kit.utils.logging import get_logger
@@ -208,7 +209,7 @@ class PosePipeline:
         if len(dets) == 0:
             return FrameResult.empty(frame.index, frame.image_id, self.keypoint_set.num_joints, size)
         if self.options.pose_nms == "none":
-            person = dets.scores + scores.mean(axis=1) + 1.25 * scores.max(axis=1)
+            person = person_score(scores, dets.scores)
             idx = [alphapose_idx([i], dets.ids) for i in range(len(dets))]
             return FrameResult(
                 frame.index, frame.image_id, dets.boxes, dets.scores, coords, scores, person, idx, size,
