@@ -2,12 +2,11 @@
 
 Both functions take one image's candidates as numpy arrays and return a :class:`PoseNMSResult`.
 
-``parametric_pose_nms`` is the body variant of AlphaPose's pPose-NMS (any number of joints K; used for COCO-17 and
-Halpe-26 alike). It reproduces AlphaPose's picks, clusters and merged poses in float32. Where the order of a float32
-sum changes the last bit, the sums follow the order of torch's CPU sum kernel (``_torch_sum_last`` and
-``_torch_sum_first`` below), so merged poses and person scores match the original bit for bit; ``exp`` and
-``tanh`` are rounded from float64 and can differ from torch's by one unit in the last place, which only matters
-for a similarity that lands within that margin of the threshold.
+``parametric_pose_nms`` is the body variant of AlphaPose's pPose-NMS (``pose_nms_body`` in alphapose/utils/pPose_nms.py;
+any number of joints K, used for COCO-17 and Halpe-26 alike). Its float32 arithmetic is the original's, done by the
+same torch kernels on the same per-row shapes, so picks, clusters, merged poses and person scores match the original
+bit for bit. It is vectorised: the similarity and match count of every candidate pair that could be absorbed are
+computed at once, then the greedy loop only indexes, and clusters of equal size are merged together.
 
 ``oks_pose_nms`` is the alternative of ``scripts/validate.py --oks-nms``: rescoring, greedy OKS suppression, no
 merging. It works in float64 like the original.
@@ -15,15 +14,17 @@ merging. It works in float64 like the original.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
+from alphapose_kit.data.keypoints import get_keypoint_set
 from alphapose_kit.errors import AkitError
+from alphapose_kit.ops.scores import person_score
 
 __all__ = [
-    "COCO17_SIGMAS",
-    "HALPE26_SIGMAS",
     "PoseNMSResult",
     "default_oks_sigmas",
     "object_keypoint_similarity",
@@ -47,11 +48,11 @@ ZERO_SCORE = 1e-5  # keypoint scores that are exactly 0 become this
 # validate.py OKS-NMS constants.
 OKS_VISIBLE_SCORE = 0.2  # joints scoring above this make up the rescoring mean
 
-COCO17_SIGMAS = (
-    np.array([0.26, 0.25, 0.25, 0.35, 0.35, 0.79, 0.79, 0.72, 0.72, 0.62, 0.62, 1.07, 1.07, 0.87, 0.87, 0.89, 0.89])
-    / 10.0
-)
-HALPE26_SIGMAS = np.concatenate([COCO17_SIGMAS, np.array([0.8, 0.8, 0.8, 0.89, 0.89, 0.89, 0.89, 0.89, 0.89]) / 10.0])
+# Torch calls get fewer elements than this, so that each runs on one thread: below it torch parallelises neither its
+# vectorised math functions (grain 2048) nor its reductions (grain 32768); a fork/join would cost more than the work.
+_SERIAL = 2048
+_BLOCK = 1 << 20  # elements per array in one block of candidate pairs (bounds memory for crowded frames)
+_EXP_NORMAL_LIMIT = -87.5  # float32 exp is subnormal or 0 below this argument
 
 _F32 = np.float32
 
@@ -65,8 +66,8 @@ class PoseNMSResult:
     box_scores: (M,) float32 detection score of the kept candidate.
     keypoints: (M, K, 2) float32 (merged, for the parametric NMS).
     keypoint_scores: (M, K) float32 (merged, for the parametric NMS).
-    scores: (M,) person score: float32 mean + det + 1.25 * max of the merged joint scores (parametric NMS), or
-        float64 rescored validate score (OKS-NMS).
+    scores: (M,) person score (:func:`alphapose_kit.ops.scores.person_score` of the merged joint scores) for the
+        parametric NMS, or the float64 rescored validate score for OKS-NMS.
     clusters: M int64 arrays of the input indices each kept pose absorbed, ascending (AlphaPose's "idx").
     """
 
@@ -80,85 +81,6 @@ class PoseNMSResult:
 
     def __len__(self) -> int:
         return len(self.picked)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# float32 sums in the order of torch's CPU sum kernel (ATen SumKernel.cpp, 8-lane vectors on x86).
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def _seq_sum(rows: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
-    """((start + rows[0]) + rows[1]) + ... along axis 0 in float32 (start 0 if None)."""
-    if start is not None:
-        rows = np.concatenate([start[None], rows], axis=0)
-    if rows.shape[0] == 0:
-        return np.zeros(rows.shape[1:], _F32)
-    return np.cumsum(rows, axis=0, dtype=_F32)[-1]
-
-
-def _ceil_log2(n: int) -> int:
-    return 1 if n <= 2 else (n - 1).bit_length()
-
-
-def _cascade_sum(x: np.ndarray) -> np.ndarray:
-    """Sum along axis 0 like torch's multi_row_sum: blocks of 16 rows summed in turn, block sums cascaded."""
-    n = x.shape[0]
-    levels = 4
-    power = max(4, _ceil_log2(n) // levels)
-    step = 1 << power
-    if n < step:
-        return _seq_sum(x)
-    zero = np.zeros(x.shape[1:], _F32)
-    acc = [zero] * levels
-    i = 0
-    while i + step <= n:
-        acc[0] = _seq_sum(x[i : i + step])
-        i += step
-        for j in range(1, levels):
-            acc[j] = acc[j] + acc[j - 1]
-            acc[j - 1] = zero
-            if i & ((step - 1) << (j * power)):
-                break
-    total = _seq_sum(x[i:])
-    for j in range(1, levels):
-        total = total + acc[j]
-    return total
-
-
-def _row_sum(x: np.ndarray) -> np.ndarray:
-    """Sum along axis 0 like torch's row_sum: 4 interleaved cascaded partial sums, tail into the first."""
-    n4 = x.shape[0] // 4
-    parts = [_cascade_sum(x[k : 4 * n4 : 4]) for k in range(4)]
-    total = _seq_sum(x[4 * n4 :], parts[0])
-    for k in range(1, 4):
-        total = total + parts[k]
-    return total
-
-
-def _torch_sum_last(x: np.ndarray) -> np.ndarray:
-    """torch.sum(x, dim=-1) for a float32 array whose last axis is contiguous, in torch's CPU order."""
-    k = x.shape[-1]
-    if k < 8:
-        return _row_sum(np.moveaxis(x, -1, 0))
-    nv = k // 8
-    chunks = np.moveaxis(x[..., : 8 * nv].reshape((*x.shape[:-1], nv, 8)), -2, 0)
-    lanes = _row_sum(chunks)  # (..., 8)
-    total = _seq_sum(np.moveaxis(x[..., 8 * nv :], -1, 0))
-    return _seq_sum(np.moveaxis(lanes, -1, 0), total)
-
-
-def _torch_sum_first(x: np.ndarray) -> np.ndarray:
-    """torch.sum(x, dim=0) for a C-contiguous float32 (n, C) array, in torch's CPU order.
-
-    Output columns in whole groups of 32 (C >= 8) or of 4 (C < 8) use the plain cascade; the others use row_sum.
-    """
-    c = x.shape[1]
-    n_cascade = (c // 32) * 32 if c >= 8 else (c // 4) * 4
-    if n_cascade == c:
-        return _cascade_sum(x)
-    if n_cascade == 0:
-        return _row_sum(x)
-    return np.concatenate([_cascade_sum(x[:, :n_cascade]), _row_sum(x[:, n_cascade:])])
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -208,29 +130,175 @@ def _empty_result(k: int, score_dtype=_F32) -> PoseNMSResult:
     )
 
 
-def _py_max(x: np.ndarray):
-    """Python's max() over a 1-D array: a NaN is kept only when it comes first."""
-    return x[0] if np.isnan(x[0]) else np.nanmax(x)
+def _extent_areas(poses: np.ndarray) -> np.ndarray:
+    """1.5^2 * width * height of each (K, 2) float32 pose's keypoint extent -> (M,) float32.
+
+    Extremes as Python's max()/min() over the joints, as the original: a NaN counts only when it is the first joint.
+    """
+
+    def side(v: np.ndarray) -> np.ndarray:
+        first = v[:, 0]
+        nan_first = np.isnan(first)
+        return np.where(nan_first, first, np.fmax.reduce(v, axis=1)) - np.where(nan_first, first, np.fmin.reduce(v, 1))
+
+    return _F32(AREA_FACTOR) * side(poses[:, :, 0]) * side(poses[:, :, 1])
 
 
-def _py_min(x: np.ndarray):
-    return x[0] if np.isnan(x[0]) else np.nanmin(x)
+# Bit parity with the original: torch does what it does not round exactly (sqrt, exp and tanh: on x86 CPUs its sqrt is
+# one unit in the last place off numpy's correctly rounded one for about 1 value in 7) and the sums (in its kernel's
+# order, on C-contiguous arrays of the original's per-row layout); numpy does the exactly rounded IEEE operations
+# (+, -, *, /, comparisons), which give the same bits in either library with less overhead per call.
 
 
-def _extent_area(pose: np.ndarray) -> np.float32:
-    """1.5^2 * width * height of a (K, 2) float32 pose's keypoint extent, in float32."""
-    xs, ys = pose[:, 0], pose[:, 1]
-    return _F32(AREA_FACTOR) * (_py_max(xs) - _py_min(xs)) * (_py_max(ys) - _py_min(ys))
+def _t(fn, array: np.ndarray) -> np.ndarray:
+    """An elementwise torch function of a float32 array, in serial chunks (elementwise: chunking changes no bit)."""
+    flat = np.ascontiguousarray(array).reshape(-1)
+    out = np.empty_like(flat)
+    for start in range(0, flat.size, _SERIAL):
+        out[start : start + _SERIAL] = fn(torch.from_numpy(flat[start : start + _SERIAL])).numpy()
+    return out.reshape(np.shape(array))
 
 
-def _pair_dist(ref: np.ndarray, poses: np.ndarray) -> np.ndarray:
-    """Per-joint float32 Euclidean distances between a (K, 2) pose and (M, K, 2) poses -> (M, K)."""
-    diff = ref[None] - poses
-    return np.sqrt(diff[..., 0] * diff[..., 0] + diff[..., 1] * diff[..., 1])
+def _tsum(array: np.ndarray, keepdim: bool = False) -> np.ndarray:
+    """torch.sum over axis 1 of a C-contiguous float32 array: torch's kernel, hence its summation order. In serial
+    chunks of whole slices along axis 0; torch sums each slice on its own, so no bit changes."""
+    array = np.ascontiguousarray(array)
+    n = array.shape[0]
+    rows = max(1, _SERIAL * n // max(1, array.size))
+    if n <= rows:
+        return torch.sum(torch.from_numpy(array), dim=1, keepdim=keepdim).numpy()
+    parts = [torch.sum(torch.from_numpy(array[i : i + rows]), dim=1, keepdim=keepdim) for i in range(0, n, rows)]
+    return torch.cat(parts).numpy()
 
 
-def _f32_from_f64(fn, x: np.ndarray) -> np.ndarray:
-    return fn(x.astype(np.float64)).astype(_F32)
+def _tmean(array: np.ndarray) -> np.ndarray:
+    """torch.mean over axis 1 of an (M, K) float32 array, as ATen computes it on CPU: the sum, then / K."""
+    return _tsum(array) / _F32(array.shape[1])
+
+
+def _distances(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Per-joint float32 distances from coordinate differences: torch.sqrt of the original's torch.sum of the two
+    squares (a sum of two non-negative terms rounds once, whatever the kernel)."""
+    return _t(torch.sqrt, dx * dx + dy * dy)
+
+
+def _exp(arg: np.ndarray) -> np.ndarray:
+    """torch.exp of a float32 array, with the arguments below -87.5 (results below float32's smallest normal, which
+    torch's exp computes about 100x slower) taken as float64 exp rounded to float32: the same values, checked for
+    every float32 argument by tests/ops/test_pose_nms.py."""
+    tail = arg < _EXP_NORMAL_LIMIT
+    if not tail.any():
+        return _t(torch.exp, arg)
+    out = _t(torch.exp, np.where(tail, _F32(0), arg))
+    out[tail] = np.exp(arg[tail].astype(np.float64)).astype(_F32)
+    return out
+
+
+def _reach(k: int) -> float:
+    """A distance beyond which no pair of poses can be absorbed: if every joint is farther apart, the match count is
+    0 (match radius <= 7, unless the pick's is negative) and the similarity at most 1.7 * K * exp(-reach / 2.65) <
+    gamma (no score term past 1 px). The margins dwarf float32 rounding."""
+    return max(MATCH_RADIUS_CAP + 1.0, DELTA2 * math.log(max(MU * k / GAMMA, 1.0)) + 1.0)
+
+
+def _near_pairs(x: np.ndarray, y: np.ndarray, everywhere: np.ndarray, reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """(pick, candidate) index pairs, sorted, with some joint within ``reach`` px in x and in y (NaN joints count as
+    far), plus every pair of the picks flagged ``everywhere``. Extents first, then joint by joint."""
+    n, k = x.shape
+    lo_x, hi_x, lo_y, hi_y = np.fmin.reduce(x, 1), np.fmax.reduce(x, 1), np.fmin.reduce(y, 1), np.fmax.reduce(y, 1)
+    picks, cands = [], []
+    rows = max(1, _BLOCK // n)
+    for start in range(0, n, rows):
+        b = slice(start, start + rows)
+        near = (lo_x[b, None] - hi_x <= reach) & (lo_x - hi_x[b, None] <= reach)
+        near &= (lo_y[b, None] - hi_y <= reach) & (lo_y - hi_y[b, None] <= reach)
+        near |= everywhere[b, None]
+        p, c = np.nonzero(near)
+        picks.append(p + start)
+        cands.append(c)
+    p, c = np.concatenate(picks), np.concatenate(cands)
+    keep = everywhere[p]
+    x_t, y_t = np.ascontiguousarray(x.T), np.ascontiguousarray(y.T)  # (K, N): joint-major, so any() runs across pairs
+    step = max(1, _BLOCK // k)
+    for start in range(0, len(p), step):
+        pb, cb = p[start : start + step], c[start : start + step]
+        close = np.abs(np.take(x_t, pb, axis=1) - np.take(x_t, cb, axis=1)) <= reach
+        close &= np.abs(np.take(y_t, pb, axis=1) - np.take(y_t, cb, axis=1)) <= reach
+        keep[start : start + step] |= close.any(axis=0)
+    return p[keep], c[keep]
+
+
+def _absorption(x: np.ndarray, y: np.ndarray, tanh_s: np.ndarray, match_r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which candidates each pick would absorb (similarity above gamma or >= 5 joints within its match radius), as
+    CSR rows: pick p absorbs ``targets[indptr[p]:indptr[p + 1]]``, ascending.
+
+    Per pair the original's float32 expressions on the same (pairs, K) rows: ``get_parametric_distance`` (score term
+    tanh(S_p) tanh(S_c) where the joints are within 1 px, point term exp(-d / 2.65), each summed over the joints)
+    and ``PCK_match`` (d / min(ref_p, 7) <= 1). Torch reduces each row on its own, so a row's sums do not depend on
+    which other rows are computed with it. Pairs too far apart to be absorbed are skipped (see :func:`_reach`),
+    except for picks whose match radius is negative: d / r <= 1 then holds at any distance.
+    """
+    n, k = x.shape
+    picks, cands = _near_pairs(x, y, np.signbit(match_r), _reach(k))
+    hits = [np.zeros(0, bool)]
+    step = max(1, _BLOCK // k)
+    for start in range(0, len(picks), step):
+        p, c = picks[start : start + step], cands[start : start + step]
+        dist = _distances(np.take(x, p, 0) - np.take(x, c, 0), np.take(y, p, 0) - np.take(y, c, 0))  # (P, K)
+        score_term = np.where(dist <= 1, np.take(tanh_s, p, 0) * np.take(tanh_s, c, 0), _F32(0))
+        sim = _tsum(score_term) + _F32(MU) * _tsum(_exp(-dist / _F32(DELTA2)))
+        n_match = np.count_nonzero(dist / match_r[p, None] <= 1, axis=1)
+        hits.append((sim > _F32(GAMMA)) | (n_match >= MATCH_THRESHOLD))
+    hit = np.concatenate(hits)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(picks[hit], minlength=n))])
+    return indptr, cands[hit]
+
+
+def _greedy(human: np.ndarray, indptr: np.ndarray, targets: np.ndarray) -> tuple[list[int], list[np.ndarray]]:
+    """AlphaPose's greedy loop: the remaining candidate with the highest mean joint score (the first on ties, a NaN
+    before any number, as torch.argmax) takes every remaining candidate it absorbs (itself alone when none)."""
+    nan = np.isnan(human)
+    rest = np.flatnonzero(~nan)
+    order = np.concatenate([np.flatnonzero(nan), rest[np.argsort(-human[rest], kind="stable")]]).tolist()
+    alive = np.ones(len(human), bool)
+    picks: list[int] = []
+    clusters: list[np.ndarray] = []
+    at, end = 0, len(order)
+    while at < end:
+        p = order[at]
+        if not alive[p]:
+            at += 1
+            continue
+        row = targets[indptr[p] : indptr[p + 1]]
+        members = row[alive[row]]
+        if members.size == 0:
+            members = np.array([p], np.int64)
+        alive[members] = False
+        picks.append(p)
+        clusters.append(members.astype(np.int64))
+    return picks, clusters
+
+
+def _merge(kp: np.ndarray, s: np.ndarray, merge_r: np.ndarray, picks: np.ndarray, clusters: list[np.ndarray]):
+    """Score-weighted merges (``p_merge_fast``): per joint, the members within min(ref, 15) px of the pick's joint,
+    weighted by their scores -> (M, K, 2), (M, K). Clusters of equal size are merged together (each sums on its
+    own, see :func:`_tsum`)."""
+    k = s.shape[1]
+    poses = np.empty((len(picks), k, 2), _F32)
+    pose_scores = np.empty((len(picks), k), _F32)
+    sizes = np.array([len(c) for c in clusters])
+    by_size = np.argsort(sizes, kind="stable")
+    for rows in np.split(by_size, np.flatnonzero(np.diff(sizes[by_size])) + 1):
+        members = np.stack([clusters[i] for i in rows])  # (G, size)
+        pick = picks[rows]
+        preds, ref_pose = np.take(kp, members, 0), np.take(kp, pick, 0)[:, None]  # (G, size, K, 2), (G, 1, K, 2)
+        diff = ref_pose - preds
+        within = _distances(diff[..., 0], diff[..., 1]) <= merge_r[pick, None, None]
+        masked = np.take(s, members, 0) * within.astype(_F32)  # multiplied, not selected: NaN/inf propagate
+        normed = masked / _tsum(masked, keepdim=True)
+        poses[rows] = _tsum(preds * normed[..., None])
+        pose_scores[rows] = _tsum(masked * normed)
+    return poses, pose_scores
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -262,79 +330,35 @@ def parametric_pose_nms(
     # float64 detections (a detection file) come back in float64 and score in float64, as in AlphaPose
     out_boxes, out_box_scores = _output_precision(boxes, bx), _output_precision(box_scores, bs)
 
-    ref = _F32(ALPHA) * np.maximum(bx[:, 2] - bx[:, 0], bx[:, 3] - bx[:, 1])
-    human = _torch_sum_last(s) / _F32(k)
-    tanh_s = _f32_from_f64(np.tanh, s / _F32(DELTA1))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # reference distance in the boxes' own precision, as the original; the joints meet its float32 rounding
+        side = np.maximum(out_boxes[:, 2] - out_boxes[:, 0], out_boxes[:, 3] - out_boxes[:, 1])
+        ref = (np.asarray(ALPHA, side.dtype) * side).astype(_F32)
+        match_r = np.where(ref > MATCH_RADIUS_CAP, _F32(MATCH_RADIUS_CAP), ref)  # Python's min(ref, 7): NaN stays
+        x, y = np.ascontiguousarray(kp[:, :, 0]), np.ascontiguousarray(kp[:, :, 1])
+        absorbs = _absorption(x, y, _t(torch.tanh, s / _F32(DELTA1)), match_r)
+        picks, clusters = _greedy(_tmean(s), *absorbs)
 
-    mu, delta2, gamma = _F32(MU), _F32(DELTA2), _F32(GAMMA)
-    alive = np.ones(n, bool)
-    picks: list[int] = []
-    clusters: list[np.ndarray] = []
-    while alive.any():
-        cand = np.flatnonzero(alive)
-        p = int(cand[np.argmax(human[cand])])  # first maximum = earliest detection on ties
-        r = ref[p]
-        dist = _pair_dist(kp[p], kp[cand])  # (M, K)
-        score_term = np.where(dist <= 1, tanh_s[p][None] * tanh_s[cand], _F32(0))
-        point_term = _f32_from_f64(np.exp, -dist / delta2)
-        sim = _torch_sum_last(score_term) + mu * _torch_sum_last(point_term)
-        match_r = _F32(MATCH_RADIUS_CAP) if MATCH_RADIUS_CAP < r else r
-        with np.errstate(divide="ignore", invalid="ignore"):
-            n_match = np.count_nonzero(dist / match_r <= 1, axis=1)
-        members = cand[(sim > gamma) | (n_match >= MATCH_THRESHOLD)]
-        if members.size == 0:
-            members = np.array([p])
-        alive[members] = False
-        picks.append(p)
-        clusters.append(members)
-
-    score_thr = _F32(SCORE_THRESHOLD)
-    area_thr = _F32(min_box_area)
-    out_ids, out_kp, out_s, out_score, out_clusters = [], [], [], [], []
-    for p, members in zip(picks, clusters, strict=True):
-        if np.max(s[p]) < score_thr:
-            continue
-        pose, pose_s = _merge(kp[p], kp[members], s[members], ref[p])
-        if np.max(pose_s) < score_thr:
-            continue
-        if _extent_area(pose) < area_thr:
-            continue
-        mean = _torch_sum_last(pose_s) / _F32(k)
-        out_ids.append(p)
-        out_kp.append(pose)
-        out_s.append(pose_s)
-        top = _F32(1.25) * _py_max(pose_s)
-        if out_box_scores.dtype == np.float64:
-            out_score.append((np.float64(mean) + out_box_scores[p]) + np.float64(top))
-        else:
-            out_score.append((mean + bs[p]) + top)
-        out_clusters.append(members.astype(np.int64))
-    if not out_ids:
+        keep = np.flatnonzero(~(np.max(s[picks], axis=1) < _F32(SCORE_THRESHOLD)))
+        if not keep.size:
+            return _empty_result(k)
+        picks_kept = np.array(picks, np.int64)[keep]
+        clusters = [clusters[j] for j in keep]
+        merge_r = np.where(ref > MERGE_RADIUS_CAP, _F32(MERGE_RADIUS_CAP), ref)
+        poses, pose_scores = _merge(kp, s, merge_r, picks_kept, clusters)
+        ok = ~(np.max(pose_scores, axis=1) < _F32(SCORE_THRESHOLD)) & ~(_extent_areas(poses) < _F32(min_box_area))
+    if not ok.any():
         return _empty_result(k)
-    ids = np.array(out_ids, np.int64)
+    ids = picks_kept[ok]
     return PoseNMSResult(
         picked=ids,
         boxes=out_boxes[ids],
         box_scores=out_box_scores[ids],
-        keypoints=np.stack(out_kp),
-        keypoint_scores=np.stack(out_s),
-        scores=np.array(out_score, out_box_scores.dtype),
-        clusters=tuple(out_clusters),
+        keypoints=poses[ok],
+        keypoint_scores=pose_scores[ok],
+        scores=person_score(pose_scores[ok], out_box_scores[ids]),
+        clusters=tuple(c for c, good in zip(clusters, ok, strict=True) if good),
     )
-
-
-def _merge(ref_pose: np.ndarray, poses: np.ndarray, scores: np.ndarray, ref: np.float32):
-    """Score-weighted merge of a cluster: per joint, members within min(ref, 15) px of the pick's joint."""
-    m, k = scores.shape
-    radius = _F32(MERGE_RADIUS_CAP) if MERGE_RADIUS_CAP < ref else ref
-    within = (_pair_dist(ref_pose, poses) <= radius).astype(_F32)
-    masked = scores * within  # multiplied, not selected: NaN/inf members propagate as in the original
-    with np.errstate(divide="ignore", invalid="ignore"):
-        normed = masked / _torch_sum_first(masked)
-        weighted = np.ascontiguousarray(poses * normed[:, :, None]).reshape(m, 2 * k)
-        pose = _torch_sum_first(weighted).reshape(k, 2)
-        pose_s = _torch_sum_first(masked * normed)
-    return pose, pose_s
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -343,12 +367,13 @@ def _merge(ref_pose: np.ndarray, poses: np.ndarray, scores: np.ndarray, ref: np.
 
 
 def default_oks_sigmas(num_joints: int) -> np.ndarray:
-    """Per-joint OKS sigmas: COCO-17 for K = 17, Halpe-26 for K = 26."""
-    if num_joints == 17:
-        return COCO17_SIGMAS.copy()
-    if num_joints == 26:
-        return HALPE26_SIGMAS.copy()
-    raise AkitError(f"no default OKS sigmas for {num_joints} joints; pass sigmas with {num_joints} values")
+    """Per-joint OKS sigmas of the registered keypoint set with ``num_joints`` joints (COCO-17, Halpe-26, ...)."""
+    try:
+        return get_keypoint_set(num_joints).sigma_array
+    except AkitError:
+        raise AkitError(
+            f"no default OKS sigmas for {num_joints} joints; pass sigmas with {num_joints} values"
+        ) from None
 
 
 def object_keypoint_similarity(ref_keypoints, keypoints, ref_area, areas, sigmas) -> np.ndarray:
@@ -402,9 +427,9 @@ def oks_pose_nms(
         if area.shape != (n,):
             raise ValueError(f"areas must have {n} values, got shape {np.shape(areas)}")
 
-    # validate.py's score, float32 (det + mean) + 1.25 * max; then x mean of the joint scores above 0.2 (float64,
+    # validate.py's score, float32 det + np.mean + 1.25 * np.max; then x mean of the joint scores above 0.2 (float64,
     # summed in joint order).
-    base = (bs + np.mean(s, axis=1)) + _F32(1.25) * np.max(s, axis=1)
+    base = person_score(s, bs, mean=np.mean(s, axis=1))
     s64 = s.astype(np.float64)
     visible = s64 > OKS_VISIBLE_SCORE
     n_visible = visible.sum(axis=1)
@@ -424,11 +449,11 @@ def oks_pose_nms(
         groups.append(np.sort(np.concatenate([[i], rest[~keep_rest]])).astype(np.int64))
         order = rest[keep_rest]
 
-    area_thr = _F32(min_box_area)
-    sel = [j for j, i in enumerate(kept) if not _extent_area(kp[i]) < area_thr]
-    if not sel:
+    with np.errstate(invalid="ignore"):
+        sel = np.flatnonzero(~(_extent_areas(kp[kept]) < _F32(min_box_area)))
+    if not sel.size:
         return _empty_result(k, np.float64)
-    ids = np.array([kept[j] for j in sel], np.int64)
+    ids = np.array(kept, np.int64)[sel]
     return PoseNMSResult(
         picked=ids,
         boxes=bx[ids],

@@ -6,11 +6,16 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
+from alphapose_kit.data import keypoints
+from alphapose_kit.data.keypoints import COCO17, HALPE26, KeypointSet
 from alphapose_kit.errors import AkitError
 from alphapose_kit.ops.pose_nms import (
-    COCO17_SIGMAS,
-    HALPE26_SIGMAS,
+    _exp,
+    _tmean,
+    _tsum,
+    default_oks_sigmas,
     object_keypoint_similarity,
     oks_pose_nms,
     parametric_pose_nms,
@@ -19,6 +24,7 @@ from tests.paths import GOLDEN as GOLDEN_DIR
 
 GOLDEN = GOLDEN_DIR / "pose_nms_golden.npz"
 F32 = np.float32
+COCO17_SIGMAS, HALPE26_SIGMAS = COCO17.sigma_array, HALPE26.sigma_array
 
 
 def grid_pose(k: int = 17, origin=(0.0, 0.0)) -> np.ndarray:
@@ -264,11 +270,16 @@ def test_input_validation_and_score_shapes():
         parametric_pose_nms([box(100)] * 2, [0.9], pose[None], np.full((1, 17), 0.5))
 
 
-def test_200_candidates_run_vectorised():
-    # Not a timing test (about 0.1 s): a crowded 200 x 17 scene goes through.
-    boxes, det, kps, scores = random_scene(np.random.default_rng(7), 60, 17, min_candidates=200)
-    res = parametric_pose_nms(boxes[:200], det[:200], kps[:200], scores[:200])
-    assert len(res) > 5
+def test_negative_reference_distance_matches_at_any_distance():
+    # A's box has both sides negative: ref = 0.1 * max(-10, -10) = -1, so its match radius is min(-1, 7) = -1 and
+    # d / -1 <= 1 holds for every joint at any distance: A (higher H) absorbs B 500 px away, as in the original.
+    # The merge radius min(-1, 15) keeps no member, so the merged pose is 0 / 0 (NaN), as in the original.
+    a, b = grid_pose(), grid_pose(origin=(500, 500))
+    res = run([[10, 10, 0, 0], box(60, (500, 500))], [0.9, 0.9], [a, b], [np.full(17, 0.8), np.full(17, 0.5)])
+    assert res.picked.tolist() == [0] and res.clusters[0].tolist() == [0, 1]
+    assert np.isnan(res.keypoints).all() and np.isnan(res.keypoint_scores).all()
+    far = run([box(10, (10, 10)), box(60, (500, 500))], [0.9, 0.9], [a, b], [np.full(17, 0.8), np.full(17, 0.5)])
+    assert far.picked.tolist() == [0, 1]  # the same scene with a normal box: two people
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -358,6 +369,38 @@ def test_matches_slow_reference_on_random_crowds(seed):
         np.testing.assert_allclose(res.keypoints, [pose for _, _, pose, _, _ in ref], rtol=1e-5, atol=1e-4)
         np.testing.assert_allclose(res.keypoint_scores, [s for *_, s, _ in ref], rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(res.scores, [sc for *_, sc in ref], rtol=1e-5)
+
+
+def test_crowd_of_200_matches_slow_reference():
+    # 200 candidates: every pair block, torch call chunk and cluster-size group of the vectorised code is exercised.
+    boxes, det, kps, scores = random_scene(np.random.default_rng(7), 60, 17, min_candidates=200)
+    boxes, det, kps, scores = boxes[:200], det[:200], kps[:200], scores[:200]
+    res = parametric_pose_nms(boxes, det, kps, scores)
+    ref = slow_parametric_nms(boxes, det, kps, scores)
+    assert res.picked.tolist() == [p for p, *_ in ref]
+    assert [c.tolist() for c in res.clusters] == [c for _, c, *_ in ref]
+    np.testing.assert_allclose(res.keypoints, [pose for _, _, pose, _, _ in ref], rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(res.scores, [sc for *_, sc in ref], rtol=1e-5)
+
+
+def test_float32_exp_below_the_normal_range_is_torchs():
+    # _exp takes arguments below -87.5 (subnormal or zero results) from float64 exp rounded to float32 instead of
+    # torch.exp, which is ~100x slower there. Every float32 in [-104.5, -86] (subnormal results, the limit, where exp
+    # reaches 0) and a sample of the rest must give torch's value, or P-NMS would no longer sum the original's terms.
+    lo, hi = np.array([-104.5, -86.0], F32).view(np.int32)
+    args = np.arange(hi, lo + 1, dtype=np.int64).astype(np.int32).view(F32)  # negative floats: bits grow with size
+    args = np.concatenate([args, np.array([-np.inf, -1e30, -300.0, -150.0, -105.0, -3.0, 0.0, np.nan], F32)])
+    np.testing.assert_array_equal(_exp(args), torch.exp(torch.from_numpy(args)).numpy())
+
+
+def test_chunked_torch_reductions_equal_one_call():
+    # _tsum/_tmean split big arrays into serial chunks of whole rows; each row must come out as in one torch call.
+    rng = np.random.default_rng(0)
+    for shape in [(5000, 17), (300, 7, 34), (3, 2000, 17)]:
+        a = rng.uniform(-1, 1, shape).astype(F32)
+        np.testing.assert_array_equal(_tsum(a), torch.sum(torch.from_numpy(a), dim=1).numpy())
+    a = rng.uniform(0, 1, (4000, 26)).astype(F32)
+    np.testing.assert_array_equal(_tmean(a), torch.mean(torch.from_numpy(a), dim=1).numpy())
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -512,6 +555,14 @@ def test_oks_nms_matches_slow_reference(seed):
     assert res.picked.tolist() == kept
     np.testing.assert_allclose(res.scores, rescored, rtol=1e-6)
     assert sorted(np.concatenate(res.clusters).tolist()) == list(range(len(det)))  # every input in one group
+
+
+def test_oks_sigmas_come_from_the_keypoint_sets(monkeypatch):
+    np.testing.assert_array_equal(default_oks_sigmas(17), COCO17.sigma_array)
+    np.testing.assert_array_equal(default_oks_sigmas(26), HALPE26.sigma_array)
+    three = KeypointSet("three", ("a", "b", "c"), (), (), (0.1, 0.2, 0.3))
+    monkeypatch.setitem(keypoints._REGISTRY, "three", three)  # a registered custom set serves its own joint count
+    np.testing.assert_array_equal(default_oks_sigmas(3), [0.1, 0.2, 0.3])
 
 
 def test_oks_sigmas_defaults_and_errors():
