@@ -1,0 +1,243 @@
+"""COCO-format keypoint annotations and the person dataset read from them (``CocoKeypoints``).
+
+Follows AlphaPose's ``Mscoco`` dataset (Fang et al., "AlphaPose", TPAMI 2022; ``alphapose/datasets/mscoco.py``,
+``custom.py`` and ``presets/simple_transform.py`` at c60106d1): which people are kept, the ground-truth box
+convention (``x2 = x + max(w - 1, 0)``, clipped to the image), and the validation sample (crop of the box enlarged
+1.25x, the crop box the decoder maps back with, Gaussian heatmap targets). Training augmentation is a separate
+transform step so that it can be added beside the validation one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from numpy.typing import NDArray
+from torch.utils.data import Dataset
+from yacs.config import CfgNode
+
+from alphapose_kit.codecs import render_gaussian_heatmaps
+from alphapose_kit.data.transforms import affine_transform_points, box_to_center_scale, crop_people, get_affine_transform
+from alphapose_kit.errors import AkitError
+
+
+def read_rgb(path: str | Path) -> NDArray[np.uint8]:
+    """An image file as RGB uint8, read like AlphaPose (``cv2.imread``: EXIF orientation applied, then BGR -> RGB)."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise AkitError(f"cannot read image {path}")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+class CocoAnnotations:
+    """A COCO keypoint annotation file, checked once: its images, the person category and the joint count K."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.data = self._read()
+        self.images: dict[int, dict[str, Any]] = {}
+        for entry in self.data["images"]:
+            if not isinstance(entry, dict) or "id" not in entry or "file_name" not in entry:
+                raise self._fail("every entry of 'images' needs an 'id' and a 'file_name'")
+            self.images[int(entry["id"])] = entry
+        categories = self.data.get("categories") or []
+        person = [c for c in categories if c.get("name") == "person"] or categories[:1]
+        self.category_id: int = int(person[0]["id"]) if person else 1
+        self.num_joints = self._joint_count(person[0] if person else {})
+
+    def _fail(self, problem: str) -> AkitError:
+        return AkitError(f"annotation file {self.path}: {problem}")
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise AkitError(f"annotation file not found: {self.path}") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise self._fail(f"cannot be read ({err})") from None
+        except json.JSONDecodeError as err:
+            raise self._fail(f"is not valid JSON ({err.msg} at line {err.lineno})") from None
+        if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+            raise self._fail("is not a COCO annotation file (no 'images' list)")
+        if not isinstance(data.get("annotations"), list):
+            raise self._fail("is not a COCO annotation file (no 'annotations' list)")
+        return data
+
+    def _joint_count(self, category: dict[str, Any]) -> int:
+        with_keypoints = [a for a in self.data["annotations"] if a.get("keypoints")]
+        if not with_keypoints:
+            raise self._fail("has no keypoints (a keypoint annotation has 'keypoints': [x1, y1, v1, ...] per person)")
+        lengths = {len(a["keypoints"]) for a in with_keypoints}
+        if len(lengths) != 1 or next(iter(lengths)) % 3:
+            raise self._fail(f"keypoint lists of different or non-triplet lengths: {sorted(lengths)}")
+        k = next(iter(lengths)) // 3
+        named = category.get("keypoints")
+        if named and len(named) != k:
+            raise self._fail(f"the category names {len(named)} keypoints but the annotations have {k}")
+        return k
+
+    def image_path(self, image_dir: str | Path, image_id: int) -> Path:
+        """Where an image of this file lies under ``image_dir`` (its ``file_name``)."""
+        return Path(image_dir) / str(self.images[image_id]["file_name"])
+
+    def check_images(self, image_dir: str | Path, image_ids: Sequence[int] | None = None) -> None:
+        """One line naming the first missing image and how many are missing (all images when ``image_ids`` is None)."""
+        ids = sorted(self.images) if image_ids is None else list(image_ids)
+        missing = [i for i in ids if not self.image_path(image_dir, i).is_file()]
+        if missing:
+            raise AkitError(
+                f"{len(missing)} of {len(ids)} images of {self.path.name} are missing under {image_dir}; "
+                f"first: {self.images[missing[0]]['file_name']}"
+            )
+
+
+@dataclass(frozen=True, eq=False)
+class PersonLabel:
+    """One annotated person as AlphaPose keeps it (``_check_load_keypoints``)."""
+
+    image_id: int
+    annotation_id: int
+    path: Path
+    bbox: NDArray[np.float64]  # (4,) x1, y1, x2, y2 in AlphaPose's ground-truth convention
+    joints: NDArray[np.float32]  # (K, 3, 2) AlphaPose's joints_3d: [:, 0:2, 0] = x, y; [:, 0:2, 1] = min(1, v)
+    width: int
+    height: int
+
+
+def gt_box(bbox: Sequence[float], width: float, height: float) -> tuple[float, float, float, float]:
+    """COCO ``[x, y, w, h]`` -> AlphaPose's ground-truth ``x1, y1, x2, y2``: ``x2 = x + max(w - 1, 0)``, all four
+    clipped to ``[0, W - 1] x [0, H - 1]`` (``bbox_xywh_to_xyxy`` then ``bbox_clip_xyxy``)."""
+    x, y, w, h = (float(v) for v in bbox)
+    x2, y2 = x + max(w - 1.0, 0.0), y + max(h - 1.0, 0.0)
+
+    def clip(v: float, hi: float) -> float:
+        return min(hi - 1.0, max(0.0, v))
+
+    return clip(x, width), clip(y, height), clip(x2, width), clip(y2, height)
+
+
+def person_labels(annotations: CocoAnnotations, image_dir: str | Path) -> list[PersonLabel]:
+    """The people AlphaPose trains and validates on, images in id order, annotations in file order.
+
+    Kept: not crowd, the person category, some keypoint value > 0, a positive ``area`` (the clipped box's area
+    when the field is absent), a clipped box with x2 > x1 and y2 > y1, ``num_keypoints`` > 0 (when present) and
+    at least one labelled joint.
+    """
+    by_image: dict[int, list[dict[str, Any]]] = {}
+    for ann in annotations.data["annotations"]:
+        by_image.setdefault(int(ann.get("image_id", -1)), []).append(ann)
+    k = annotations.num_joints
+    labels = []
+    for image_id in sorted(annotations.images):
+        entry = annotations.images[image_id]
+        width, height = int(entry.get("width", 0)), int(entry.get("height", 0))
+        for ann in by_image.get(image_id, []):
+            if ann.get("iscrowd", 0) or int(ann.get("category_id", annotations.category_id)) != annotations.category_id:
+                continue
+            keypoints = ann.get("keypoints") or []
+            if not keypoints or max(keypoints) == 0 or "bbox" not in ann:
+                continue
+            x1, y1, x2, y2 = gt_box(ann["bbox"], width, height)
+            area = ann.get("area", (x2 - x1) * (y2 - y1))
+            if area <= 0 or x2 <= x1 or y2 <= y1 or ann.get("num_keypoints", 1) == 0:
+                continue
+            triples = np.asarray(keypoints, np.float64).reshape(k, 3)
+            joints = np.zeros((k, 3, 2), np.float32)
+            joints[:, 0, 0] = triples[:, 0]
+            joints[:, 1, 0] = triples[:, 1]
+            joints[:, 0:2, 1] = np.minimum(1, triples[:, 2:3])
+            if joints[:, 0, 1].sum() < 1:
+                continue
+            labels.append(
+                PersonLabel(
+                    image_id, int(ann.get("id", -1)), annotations.image_path(image_dir, image_id),
+                    np.array([x1, y1, x2, y2], np.float64), joints, width, height,
+                )
+            )  # fmt: skip
+    return labels
+
+
+class ValidationTransform:
+    """AlphaPose's validation sample (``SimpleTransform.__call__`` with train=False): crop and Gaussian targets.
+
+    Crop: box -> centre/scale (aspect-fitted, x1.25), affine warp to the input size, normalisation. Targets:
+    labelled joints mapped into the crop, divided by the feature stride (QUIRK kept: x by the *height* ratio),
+    rendered as AlphaPose's 13 x 13 Gaussians; weight = visibility, 0 when the Gaussian lies fully off the map.
+    """
+
+    def __init__(self, input_size: Sequence[int], heatmap_size: Sequence[int], sigma: float = 2) -> None:
+        self.input_size = (int(input_size[0]), int(input_size[1]))  # (h, w)
+        self.heatmap_size = (int(heatmap_size[0]), int(heatmap_size[1]))
+        self.sigma = sigma
+        self.feat_stride = np.array(self.input_size, np.float64) / np.array(self.heatmap_size, np.float64)
+
+    def __call__(self, image_rgb: NDArray[np.uint8], label: PersonLabel) -> dict[str, torch.Tensor]:
+        inp_h, inp_w = self.input_size
+        center, scale = box_to_center_scale(label.bbox, aspect_ratio=float(inp_w) / inp_h)
+        crops, crop_boxes = crop_people(image_rgb, center[None], scale[None], self.input_size)
+        joints = label.joints.copy()
+        labelled = joints[:, 0, 1] > 0
+        trans = get_affine_transform(center, scale[0], (inp_w, inp_h))
+        joints[labelled, 0:2, 0] = affine_transform_points(joints[labelled, 0:2, 0], trans)  # float64 -> float32
+        coords = joints[:, 0:2, 0].astype(np.float64) / self.feat_stride  # x / H-ratio, y / W-ratio (QUIRK)
+        target, weight = render_gaussian_heatmaps(coords, joints[:, 0, 1], self.heatmap_size, self.sigma)
+        return {
+            "image": torch.from_numpy(crops[0]),
+            "target": torch.from_numpy(target),
+            "target_weight": torch.from_numpy(weight.reshape(-1, 1, 1)),
+            "crop_box": torch.from_numpy(crop_boxes[0]),
+        }
+
+
+class CocoKeypoints(Dataset):
+    """One sample per annotated person of a COCO keypoint file: ``load`` reads, ``transform`` makes the sample.
+
+    A sample is a dict: ``image`` (3, H, W) float32 normalised crop, ``target`` (K, h, w) Gaussian heatmaps,
+    ``target_weight`` (K, 1, 1), ``crop_box`` (4,) float32 (the box the decoder maps back with), ``image_id`` (the
+    annotation's image id) and ``index``. ``train=False`` gives AlphaPose's validation sample exactly.
+    """
+
+    def __init__(
+        self,
+        ann_file: str | Path | CocoAnnotations,
+        image_dir: str | Path,
+        cfg: CfgNode,
+        train: bool = False,
+    ) -> None:
+        self.annotations = ann_file if isinstance(ann_file, CocoAnnotations) else CocoAnnotations(ann_file)
+        self.image_dir = Path(image_dir)
+        self.train = train
+        preset = cfg.DATA_PRESET
+        if int(preset.NUM_JOINTS) != self.annotations.num_joints:
+            raise AkitError(
+                f"the model predicts {preset.NUM_JOINTS} joints but {self.annotations.path.name} "
+                f"annotates {self.annotations.num_joints}"
+            )
+        target_type = preset.LOSS_TYPE or "MSELoss"
+        if target_type != "MSELoss":
+            raise NotImplementedError(f"{target_type} training targets are not implemented yet (MSELoss only)")
+        if train:
+            raise NotImplementedError("CocoKeypoints(train=True): training augmentation is not implemented yet")
+        self.labels = person_labels(self.annotations, self.image_dir)
+        self.transform = ValidationTransform(preset.IMAGE_SIZE, preset.HEATMAP_SIZE, preset.SIGMA)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def load(self, index: int) -> tuple[NDArray[np.uint8], PersonLabel]:
+        """The RGB image of sample ``index`` and its label (no transform)."""
+        label = self.labels[index]
+        return read_rgb(label.path), label
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        image, label = self.load(index)
+        sample: dict[str, Any] = self.transform(image, label)
+        sample["image_id"] = label.image_id
+        sample["index"] = index
+        return sample
