@@ -23,7 +23,12 @@ from torch.utils.data import Dataset
 from yacs.config import CfgNode
 
 from alphapose_kit.codecs import render_gaussian_heatmaps
-from alphapose_kit.data.transforms import affine_transform_points, box_to_center_scale, crop_people, get_affine_transform
+from alphapose_kit.data.transforms import (
+    affine_transform_points,
+    box_to_center_scale,
+    crop_people,
+    get_affine_transform,
+)
 from alphapose_kit.errors import AkitError
 
 

@@ -9,8 +9,9 @@ OpenCV 4.x and NumPy 1.x (AlphaPose's era; see README.md):
     /tmp/apenv/bin/python tests/golden/make_eval_golden.py /tmp/ap
 
 The network is tests/evaluation/golden_model.py's (a tiny seeded CNN plus a fixed standing-person prior, so AP is not
-zero); the config is the original's FastPose ResNet-50 one, for its data and decoder settings. What runs is the original's ``validate_gt`` and ``validate`` functions themselves (imported from scripts/validate.py),
-their datasets (``Mscoco`` train=False, ``Mscoco_det``), DataLoader, model, decoder, pose NMS and ``evaluate_mAP``.
+zero); the config is the original's FastPose ResNet-50 one, for its data and decoder settings. What runs is the
+original's ``validate_gt`` and ``validate`` functions themselves (imported from scripts/validate.py), their datasets
+(``Mscoco`` train=False, ``Mscoco_det``), DataLoader, decoder, pose NMS and ``evaluate_mAP``.
 Three things are patched around them: ``Tensor.cuda`` returns the tensor (CPU), the CUDA-only ``roi_align``
 extension is a stub (imported, unused), and ``flip_heatmap``'s one-column shift is done on a copy (the original's
 in-place overlapping copy corrupts 16 of 48 columns on CPU; tests/golden/README.md).
