@@ -25,7 +25,7 @@ heatmaps, so near-ties are common in fp16; trained weights give peaked ones.
 Prints one PASS/FAIL line per check and a summary; exits 1 on any failure, 2 without CUDA (one line), 3 when
 alphapose_kit cannot be imported. The shared data (coco/, video/) is looked for in ``<repo>/shared/data`` and
 ``<repo>/../shared/data``; elsewhere pass ``--data``. On a machine without the package installed:
-``PYTHONPATH=. python3 scripts/gpu_check.py``.
+``PYTHONPATH=. python3 scripts/gpu_check.py`` (its dependencies must be there: the device image lacks yacs).
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ def seeded_pose_model(config: str, seed: int = 0) -> tuple[Any, torch.nn.Module]
 
 
 def pose_inputs(count: int, size: Sequence[int], seed: int = 0) -> tuple[torch.Tensor, np.ndarray]:
-    """``count`` normalised random crops (N, 3, H, W) and crop boxes of the crop's aspect ratio in a 640 x 480 image."""
+    """``count`` normalised random crops (N, 3, H, W) and crop boxes (x1, y1, x2, y2) of the crops' aspect ratio."""
     gen = torch.Generator().manual_seed(seed)
     height, width = int(size[0]), int(size[1])
     crops = torch.rand(count, 3, height, width, generator=gen) - 0.45
