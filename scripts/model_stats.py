@@ -2,7 +2,7 @@
 
 FLOPs are counted by torch.utils.flop_counter on one forward at the model's own input size (2 FLOPs per
 multiply-add); torchvision's deformable convolution is counted as the dense convolution it generalises.
-Usage: python scripts/model_stats.py
+Usage: python scripts/model_stats.py [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -62,6 +62,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", nargs="*", help="zoo names to measure (default: all)")
     args = parser.parse_args()
+    unknown = sorted(set(args.only or ()) - {entry.name for entry in list_models()})
+    if unknown:
+        parser.error(f"not zoo models: {', '.join(unknown)} (see akit models list)")
     print("| model | input | params (M) | GFLOPs |")
     print("|---|---|---:|---:|")
     for name, size, params, gflops in rows(args.only):
