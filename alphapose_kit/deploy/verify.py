@@ -1,0 +1,144 @@
+"""An exported network against PyTorch on real inputs: max abs output error and keypoint (or box) agreement.
+
+Keypoint agreement is the fraction of (person, joint) pairs whose decoded keypoint lies within
+:data:`AGREE_RADIUS` heatmap pixels (4 input pixels at AlphaPose's stride) of PyTorch's; heatmaps are decoded the way
+the config's ``LOSS.TYPE`` says, so it measures what ``akit infer`` would write.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from alphapose_kit.codecs import decode_pose
+from alphapose_kit.errors import AkitError
+
+AGREE_RADIUS = 1.0  # heatmap pixels
+BOX_IOU = 0.9  # a detection agrees when the other model has a box of the same class at this IoU or more
+Network = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """When an export fails: ``max_abs_error > atol + rtol * max|reference|`` or agreement below ``min_agreement``."""
+
+    rtol: float
+    atol: float
+    min_agreement: float
+
+
+#: Boxes after NMS: a perturbation of 1e-6 can swap which of two near-tied boxes survives, so box agreement is held to
+#: this floor while the raw predictions are held to the fp32 / fp16 limits.
+DETECTOR_MIN_AGREEMENT = 0.90
+TOLERANCES = {
+    "fp32": Tolerance(rtol=1e-3, atol=1e-5, min_agreement=0.99),
+    "fp16": Tolerance(rtol=2e-2, atol=1e-3, min_agreement=0.95),
+    "int8": Tolerance(rtol=math.inf, atol=math.inf, min_agreement=0.90),  # heatmap error reported, not limited
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How far an exported network's outputs are from PyTorch's on ``samples`` inputs."""
+
+    samples: int
+    max_abs_error: float
+    reference_max: float  # max |output| of the reference: the scale the error is judged against
+    agreement: float  # keypoints (pose) or boxes (detector) that agree, 0..1
+    mean_distance: float  # pose: mean keypoint distance in heatmap pixels; detector: 1 - mean IoU of matches
+    unit: str = "keypoint"
+
+    def line(self) -> str:
+        """One line for the CLI: the max abs error and the agreement."""
+        return (
+            f"max abs {'heatmap' if self.unit == 'keypoint' else 'output'} error {self.max_abs_error:.3g} "
+            f"(outputs up to {self.reference_max:.3g}), {self.unit} agreement {100 * self.agreement:.2f} % "
+            f"on {self.samples} real {'crops' if self.unit == 'keypoint' else 'images'}"
+        )
+
+    def as_dict(self) -> dict[str, float | int | str]:
+        return asdict(self)
+
+
+def run_batched(network: Network, inputs: np.ndarray, batch: int = 8) -> np.ndarray:
+    """``network`` over ``inputs`` in batches (no autograd), as one float32 array."""
+    outputs = []
+    with torch.inference_mode():
+        for start in range(0, len(inputs), batch):
+            chunk = torch.from_numpy(np.ascontiguousarray(inputs[start : start + batch]))
+            out = network(chunk)
+            out = out[0] if isinstance(out, (tuple, list)) else out
+            outputs.append(out.float().cpu().numpy())
+    return np.concatenate(outputs)
+
+
+def compare_heatmaps(reference: np.ndarray, candidate: np.ndarray, loss_type: str, norm_type: str) -> Comparison:
+    """Heatmap error and keypoint agreement of two ``(N, K, h, w)`` outputs decoded as ``loss_type`` says."""
+    if reference.shape != candidate.shape:
+        raise AkitError(f"the exported model returns {candidate.shape}, PyTorch {reference.shape}")
+    ref_xy, _ = decode_pose(torch.from_numpy(reference), loss_type, norm_type)
+    cand_xy, _ = decode_pose(torch.from_numpy(candidate), loss_type, norm_type)
+    distance = np.linalg.norm(np.asarray(ref_xy, np.float64) - np.asarray(cand_xy, np.float64), axis=-1)
+    return Comparison(
+        samples=len(reference),
+        max_abs_error=float(np.abs(reference.astype(np.float64) - candidate).max()),
+        reference_max=float(np.abs(reference).max()),
+        agreement=float(np.mean(distance <= AGREE_RADIUS)),
+        mean_distance=float(distance.mean()),
+    )
+
+
+def compare_pose_networks(
+    reference: Network, candidate: Network, crops: np.ndarray, loss_type: str, norm_type: str, batch: int = 8
+) -> Comparison:
+    """Run both networks on the same normalised crops and compare (see :func:`compare_heatmaps`)."""
+    return compare_heatmaps(
+        run_batched(reference, crops, batch), run_batched(candidate, crops, batch), loss_type, norm_type
+    )
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU matrix of x1y1x2y2 boxes ``(M, 4)`` x ``(N, 4)``."""
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.clip(rb - lt, 0, None).prod(-1)
+    area_a = (a[:, 2:] - a[:, :2]).clip(0).prod(-1)
+    area_b = (b[:, 2:] - b[:, :2]).clip(0).prod(-1)
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+
+
+def detection_agreement(reference: list, candidate: list) -> tuple[float, float]:
+    """Fraction of boxes (both ways) with a same-label partner at IoU >= BOX_IOU, and 1 - mean IoU of matches."""
+    matched = total = 0
+    ious: list[float] = []
+    for ref, cand in zip(reference, candidate, strict=True):
+        total += max(len(ref), len(cand))
+        if not len(ref) or not len(cand):
+            continue
+        iou = box_iou(ref.boxes, cand.boxes)
+        if ref.labels is not None and cand.labels is not None:
+            iou = np.where(ref.labels[:, None] == cand.labels[None, :], iou, 0.0)
+        best = iou.max(axis=1)
+        matched += int(min((best >= BOX_IOU).sum(), (iou.max(axis=0) >= BOX_IOU).sum()))
+        ious.extend(best.tolist())
+    agreement = matched / total if total else 1.0
+    return agreement, (1.0 - float(np.mean(ious))) if ious else 0.0
+
+
+def check_tolerance(comparison: Comparison, tolerance: Tolerance, what: str) -> None:
+    """One line when ``comparison`` is beyond ``tolerance`` (the caller then removes the exported file)."""
+    limit = tolerance.atol + tolerance.rtol * comparison.reference_max
+    if not comparison.max_abs_error <= limit:
+        raise AkitError(
+            f"{what} differs from PyTorch: max abs error {comparison.max_abs_error:.3g} > tolerance {limit:.3g}; "
+            "nothing written"
+        )
+    if comparison.agreement < tolerance.min_agreement:
+        raise AkitError(
+            f"{what} disagrees with PyTorch: {comparison.unit} agreement {100 * comparison.agreement:.2f} % < "
+            f"{100 * tolerance.min_agreement:.0f} %; nothing written"
+        )
