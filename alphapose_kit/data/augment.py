@@ -10,7 +10,7 @@ function of its seed: the same seed gives the same crop whatever the number of D
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -252,3 +252,33 @@ class TrainTransform:
             "target_weight": weight,
             "box": center_scale_to_box(center, scale),
         }
+
+
+class EpochTransform:
+    """:class:`TrainTransform` as a dataset uses it: the config's settings, a generator per sample seeded by
+    ``(TRAIN.SEED, epoch, index)`` (so a sample does not depend on the worker that makes it, and a resumed run
+    draws what an uninterrupted one would), and DPG switched on per epoch by :meth:`set_epoch`."""
+
+    def __init__(self, cfg: CfgNode, keypoint_set: KeypointSet, loss_type: str) -> None:
+        preset = cfg.DATA_PRESET
+        self.seed = int(cfg.TRAIN.SEED)
+        self.epoch = 0
+        self.transform = TrainTransform(
+            keypoint_set,
+            AugmentSettings.from_config(cfg.DATASET.TRAIN.AUG),
+            preset.IMAGE_SIZE,
+            preset.HEATMAP_SIZE,
+            preset.SIGMA,
+            loss_type,
+        )
+
+    def set_epoch(self, epoch: int, dpg: bool = False) -> None:
+        """Draw the samples of ``epoch`` next, with DPG box jitter when ``dpg``."""
+        self.epoch = int(epoch)
+        self.transform.settings = replace(self.transform.settings, dpg=dpg)
+
+    def __call__(
+        self, image_rgb: NDArray[np.uint8], box: ArrayLike, joints: ArrayLike, visibility: ArrayLike, index: int
+    ) -> dict[str, NDArray[np.float32] | Target]:
+        rng = np.random.default_rng([self.seed, self.epoch, int(index)])
+        return self.transform(image_rgb, box, joints, visibility, rng)

@@ -1,0 +1,555 @@
+"""``akit train``: AlphaPose's training recipe (``scripts/train.py``) on one CPU, one GPU or many (torchrun + DDP).
+
+By default the run reproduces the original: Adam at ``TRAIN.LR``, MultiStepLR with the DPG phase (LR reset and box
+jitter after ``DPG_MILESTONE``), fp32, AlphaPose's initialisation, validation with GT boxes every 2 epochs. Options
+users expect are config keys (``TRAIN.OPTIMIZER`` sgd/adamw, ``LR_SCHEDULE`` cosine, ``WARMUP_EPOCHS``,
+``WEIGHT_DECAY``, ``GRAD_CLIP``, ``AMP``, ``EMA_DECAY``, ``SYNC_BN``). A run folder ``runs/train/expN`` gets
+``last.pth``, ``best.pth``, ``metrics.csv``, ``curves.png``, ``config.yaml`` and ``manifest.json``; only rank 0 logs
+and writes. ``--resume`` continues exactly: the schedule is a function of the epoch, the sample order and every
+augmentation draw are functions of (seed, epoch, index), and the model, optimiser, scaler, EMA and RNG states are
+restored.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from tqdm import tqdm
+from yacs.config import CfgNode
+
+from alphapose_kit.config import dump_config, load_config
+from alphapose_kit.engine import run_files
+from alphapose_kit.engine.checkpoints import FORMAT, InitReport, init_from, load_checkpoint, save_checkpoint
+from alphapose_kit.engine.distributed import DistContext, all_sum, all_true, barrier, init_distributed, shutdown
+from alphapose_kit.engine.ema import ModelEMA
+from alphapose_kit.engine.losses import PoseCriterion
+from alphapose_kit.engine.schedule import dpg_active, learning_rate
+from alphapose_kit.engine.sync_bn import convert_sync_batchnorm
+from alphapose_kit.errors import AkitError, ConfigError
+from alphapose_kit.io.checkpoint import load_into, read_state_dict
+from alphapose_kit.io.writers import ensure_writable_dir, next_run_dir
+from alphapose_kit.models import build_pose_model
+from alphapose_kit.models.loader import model_name
+from alphapose_kit.utils.logging import get_logger
+
+LOG = get_logger("train")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+LAST_NAME, BEST_NAME = "last.pth", "best.pth"
+
+#: ``validator(model, epoch) -> {"AP": ..., "AP_det": ...}``, run on rank 0 with the model in eval mode.
+Validator = Callable[[nn.Module, int], dict[str, float]]
+
+
+@dataclass
+class TrainOptions:
+    """What ``akit train`` takes; ``None`` leaves the config's value (``--opts`` pairs are applied first)."""
+
+    config: str | Path | CfgNode | None = None
+    train_ann: str | Path | None = None
+    train_images: str | Path | None = None
+    val_ann: str | Path | None = None
+    val_images: str | Path | None = None
+    epochs: int | None = None
+    batch: int | None = None
+    lr: float | None = None
+    seed: int | None = None
+    device: str = "auto"
+    outdir: str | Path | None = None
+    resume: str | Path | None = None
+    init_from: str | Path | None = None
+    opts: Sequence[str] = ()
+    progress: bool = True
+
+
+@dataclass
+class TrainResult:
+    """Where the run is and how it ended."""
+
+    run_dir: Path
+    epochs_done: int
+    best_ap: float | None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def split_paths(cfg: CfgNode, split: str) -> tuple[Path, Path]:
+    """``(annotation file, image folder)`` of ``DATASET.<split>``: ``ROOT/ANN`` and ``ROOT/IMG_PREFIX``."""
+    node = cfg.DATASET[split]
+    root = Path(node.ROOT or ".")
+    return root / node.ANN, root / node.IMG_PREFIX
+
+
+def resolve_config(options: TrainOptions) -> CfgNode:
+    """The config the run trains with: file (or defaults) + ``--opts`` + the explicit flags, frozen."""
+    cfg = load_config(options.config, options.opts, freeze=False)
+    for split, ann, images in (
+        ("TRAIN", options.train_ann, options.train_images),
+        ("VAL", options.val_ann, options.val_images),
+    ):
+        node = cfg.DATASET[split]
+        if ann is not None or images is not None:
+            old_ann, old_images = split_paths(cfg, split)
+            node.ROOT = ""
+            node.ANN = str(Path(ann).resolve() if ann is not None else old_ann)
+            node.IMG_PREFIX = str(Path(images).resolve() if images is not None else old_images)
+    for key, value in (
+        ("END_EPOCH", options.epochs),
+        ("BATCH_SIZE", options.batch),
+        ("LR", options.lr),
+        ("SEED", options.seed),
+    ):
+        if value is not None:
+            cfg.TRAIN[key] = type(cfg.TRAIN[key])(value)
+    _check_train_config(cfg)
+    cfg.freeze()
+    return cfg
+
+
+def _check_train_config(cfg: CfgNode) -> None:
+    train = cfg.TRAIN
+    if train.OPTIMIZER.lower() not in OPTIMIZERS:
+        raise ConfigError(f"TRAIN.OPTIMIZER {train.OPTIMIZER!r} is not supported; choose {', '.join(OPTIMIZERS)}")
+    if train.BATCH_SIZE < 1 or train.END_EPOCH < 1 or train.LR <= 0:
+        raise ConfigError(
+            "TRAIN.BATCH_SIZE, END_EPOCH and LR must be positive "
+            f"(got {train.BATCH_SIZE}, {train.END_EPOCH}, {train.LR})"
+        )
+    if not 0 <= train.EMA_DECAY < 1:
+        raise ConfigError(f"TRAIN.EMA_DECAY must lie in [0, 1), got {train.EMA_DECAY}")
+    learning_rate(cfg, 0)  # unknown LR_SCHEDULE fails here, before any work
+
+
+def config_difference(a: CfgNode, b: CfgNode) -> str | None:
+    """The first dotted key whose value differs between two configs, as ``KEY (a vs b)``; None when equal."""
+
+    def walk(x: Any, y: Any, prefix: str) -> str | None:
+        if isinstance(x, dict) and isinstance(y, dict):
+            for key in sorted(set(x) | set(y)):
+                found = walk(x.get(key), y.get(key), f"{prefix}{key}.")
+                if found:
+                    return found
+            return None
+        return None if x == y else f"{prefix[:-1]} ({x!r} vs {y!r})"
+
+    return walk(_plain(a), _plain(b), "")
+
+
+def _plain(cfg: CfgNode) -> Any:
+    import yaml
+
+    return yaml.safe_load(dump_config(cfg))
+
+
+def build_optimizer(model: nn.Module, cfg: CfgNode) -> torch.optim.Optimizer:
+    """``TRAIN.OPTIMIZER`` over the model's parameters; weight decay (when set) skips biases and norm weights."""
+    train = cfg.TRAIN
+    name, lr, decay = train.OPTIMIZER.lower(), float(train.LR), float(train.WEIGHT_DECAY)
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups: list[dict[str, Any]] = [{"params": params}]
+    if decay > 0:
+        groups = [
+            {"params": [p for p in params if p.ndim > 1], "weight_decay": decay},
+            {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},
+        ]
+    if name == "adam":
+        return torch.optim.Adam(groups, lr=lr)
+    if name == "adamw":
+        return torch.optim.AdamW(groups, lr=lr, weight_decay=decay)
+    if name == "sgd":
+        return torch.optim.SGD(groups, lr=lr, momentum=float(train.MOMENTUM))
+    return torch.optim.RMSprop(groups, lr=lr)
+
+
+def initialise(model: nn.Module, cfg: CfgNode, source: str | Path | None) -> InitReport | None:
+    """AlphaPose's start: ``MODEL.PRETRAINED`` loaded strictly, else ``--init-from`` / ``MODEL.TRY_LOAD`` loaded
+    where names and shapes fit (reported), else the model's own training initialisation."""
+    init_weights = getattr(model, "init_weights", None)
+    if callable(init_weights):
+        init_weights()
+    if cfg.MODEL.PRETRAINED:
+        load_into(model, read_state_dict(cfg.MODEL.PRETRAINED), model_name(cfg), cfg.MODEL.PRETRAINED)
+        return None
+    partial = source or cfg.MODEL.TRY_LOAD
+    return init_from(model, partial) if partial else None
+
+
+def _worker_count(cfg: CfgNode, ctx: DistContext) -> int:
+    workers = int(cfg.TRAIN.NUM_WORKERS)
+    if workers >= 0:
+        return workers
+    import os
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(8, cpus // ctx.world_size))
+
+
+def _to_device(value: Any, device: torch.device) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.to(device, non_blocking=True)
+    if isinstance(value, (list, tuple)):
+        return [_to_device(v, device) for v in value]
+    return value
+
+
+class Trainer:
+    """One training run; build with :func:`train` (or directly, for custom datasets and validators)."""
+
+    def __init__(
+        self,
+        cfg: CfgNode,
+        run_dir: Path,
+        train_set: Dataset,
+        ctx: DistContext,
+        validator: Validator | None = None,
+        init_source: str | Path | None = None,
+        progress: bool = True,
+    ) -> None:
+        self.cfg = cfg
+        self.run_dir = run_dir
+        self.ctx = ctx
+        self.train_set = train_set
+        self.validator = validator
+        self.progress = progress and ctx.is_main
+        self.criterion = PoseCriterion.from_config(cfg)
+        torch.manual_seed(int(cfg.TRAIN.SEED))
+        model = build_pose_model(cfg)
+        self.init_report = initialise(model, cfg, init_source)
+        model.to(ctx.device)
+        if ctx.distributed and cfg.TRAIN.SYNC_BN:
+            model = convert_sync_batchnorm(model, ctx.device)
+        self.model = model
+        self.net: nn.Module = model
+        if ctx.distributed:
+            ids = [ctx.device.index] if ctx.device.type == "cuda" else None
+            self.net = DistributedDataParallel(model, device_ids=ids)
+        self.optimizer = build_optimizer(model, cfg)
+        self.amp = bool(cfg.TRAIN.AMP) and ctx.device.type == "cuda"
+        if cfg.TRAIN.AMP and not self.amp:
+            LOG.warning("TRAIN.AMP is on but the device is %s: training in fp32", ctx.device)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.ema = ModelEMA(model, float(cfg.TRAIN.EMA_DECAY)) if cfg.TRAIN.EMA_DECAY > 0 else None
+        self.sampler: DistributedSampler = DistributedSampler(
+            train_set, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=int(cfg.TRAIN.SEED)
+        )
+        self.loader = DataLoader(
+            train_set,
+            batch_size=int(cfg.TRAIN.BATCH_SIZE),
+            sampler=self.sampler,
+            num_workers=_worker_count(cfg, ctx),
+            pin_memory=ctx.device.type == "cuda",
+            drop_last=False,
+        )
+        self.epoch = 0  # epochs done
+        self.global_step = 0
+        self.best_ap: float | None = None
+        self.history: list[dict[str, Any]] = []
+        self.writer = self._tensorboard() if ctx.is_main and cfg.TRAIN.TENSORBOARD else None
+
+    # --- state -------------------------------------------------------------------------------------------------
+
+    def eval_model(self) -> nn.Module:
+        """The weights that are validated and saved: the EMA when it is on."""
+        return self.ema.module if self.ema is not None else self.model
+
+    def checkpoint(self, full: bool) -> dict[str, Any]:
+        """A tensor-only checkpoint; ``full`` adds what ``--resume`` needs."""
+        payload: dict[str, Any] = {
+            "format": FORMAT,
+            "state_dict": self.eval_model().state_dict(),
+            "config": dump_config(self.cfg),
+            "epoch": self.epoch,
+            "global_step": self.global_step,
+            "best_ap": self.best_ap,
+            "metrics": dict(self.history[-1]) if self.history else {},
+        }
+        if full:
+            payload["train"] = {
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "scaler": self.scaler.state_dict(),
+                "ema_updates": self.ema.updates if self.ema is not None else 0,
+                "rng_torch": torch.get_rng_state(),
+                "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                "history": list(self.history),
+            }
+        return payload
+
+    def restore(self, payload: dict[str, Any], origin: Path) -> None:
+        """Continue from a ``last.pth`` written by :meth:`checkpoint` (``full=True``)."""
+        state = payload.get("train")
+        if not isinstance(state, dict):
+            raise AkitError(f"{origin} has no training state (only last.pth can be resumed; best.pth cannot)")
+        load_into(self.model, state["model"], model_name(self.cfg), origin)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scaler.load_state_dict(state["scaler"])
+        if self.ema is not None:
+            load_into(self.ema.module, payload["state_dict"], model_name(self.cfg), origin)
+            self.ema.updates = int(state["ema_updates"])
+        torch.set_rng_state(state["rng_torch"])
+        if state["rng_cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng_cuda"])
+        self.epoch = int(payload["epoch"])
+        self.global_step = int(payload["global_step"])
+        self.best_ap = payload["best_ap"]
+        self.history = [dict(row) for row in state["history"]]
+
+    # --- loop --------------------------------------------------------------------------------------------------
+
+    def fit(self) -> TrainResult:
+        """Train from the current epoch to ``TRAIN.END_EPOCH``; validate, save and log after each epoch."""
+        end = int(self.cfg.TRAIN.END_EPOCH)
+        while self.epoch < end:
+            epoch = self.epoch
+            started = time.perf_counter()
+            loss, acc = self.train_epoch(epoch)
+            self.epoch = epoch + 1
+            row: dict[str, Any] = {
+                "epoch": self.epoch,
+                "lr": learning_rate(self.cfg, epoch),
+                "loss": loss,
+                "accuracy": acc,
+                "AP": None,
+                "AP_det": None,
+            }
+            interval = int(self.cfg.TRAIN.VAL_INTERVAL)
+            if self.validator is not None and interval > 0 and (self.epoch % interval == 0 or self.epoch == end):
+                row.update(self.validate())
+            row["seconds"] = round(time.perf_counter() - started, 3)
+            self.history.append(row)
+            self.save_epoch(row)
+        return TrainResult(self.run_dir, self.epoch, self.best_ap, self.history)
+
+    def train_epoch(self, epoch: int) -> tuple[float, float]:
+        """One pass over the training set; returns the sample-weighted mean loss and accuracy over all processes."""
+        set_epoch = getattr(self.train_set, "set_epoch", None)
+        if callable(set_epoch):
+            set_epoch(epoch, dpg_active(self.cfg, epoch))
+        self.sampler.set_epoch(epoch)
+        self.net.train()
+        steps = len(self.loader)
+        sums = [0.0, 0.0, 0.0]  # loss * n, accuracy * n, n
+        bar = tqdm(
+            self.loader,
+            desc=f"epoch {epoch + 1}/{self.cfg.TRAIN.END_EPOCH}",
+            file=sys.stderr,
+            disable=not self.progress,
+            dynamic_ncols=True,
+            unit="batch",
+        )
+        for step, batch in enumerate(bar):
+            lr = learning_rate(self.cfg, epoch, step / steps)
+            loss, acc, n = self.train_step(batch, lr, epoch, step)
+            sums[0] += loss * n
+            sums[1] += acc * n
+            sums[2] += n
+            if self.progress:
+                bar.set_postfix(loss=f"{sums[0] / sums[2]:.3g}", acc=f"{sums[1] / sums[2]:.3f}", lr=f"{lr:.2g}")
+            if self.writer is not None:
+                self.writer.add_scalar("train/loss", sums[0] / sums[2], self.global_step)
+                self.writer.add_scalar("train/accuracy", sums[1] / sums[2], self.global_step)
+        bar.close()
+        total = all_sum(self.ctx, sums)
+        count = max(total[2], 1.0)
+        return total[0] / count, total[1] / count
+
+    def train_step(self, batch: dict[str, Any], lr: float, epoch: int, step: int) -> tuple[float, float, int]:
+        """Forward, loss, backward, (clip), step, EMA; returns (loss, accuracy, batch size) of this process."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        device = self.ctx.device
+        images = batch["image"].to(device, non_blocking=True)
+        target = _to_device(batch["target"], device)
+        weight = _to_device(batch["target_weight"], device)
+        with torch.autocast(device.type, dtype=torch.float16, enabled=self.amp):
+            output = self.net(images)
+        output = output.float()
+        loss = self.criterion.loss(output, target, weight)
+        value = float(loss.detach())
+        if not all_true(self.ctx, math.isfinite(value)):
+            self._stop_on_bad_loss(value, epoch, step)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        clip = float(self.cfg.TRAIN.GRAD_CLIP)
+        if clip > 0:
+            self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if self.ema is not None:
+            self.ema.update(self.model)
+        self.global_step += 1
+        acc = self.criterion.accuracy(output.detach(), target, weight)
+        return value, acc, int(images.shape[0])
+
+    def _stop_on_bad_loss(self, value: float, epoch: int, step: int) -> None:
+        last = self.run_dir / LAST_NAME
+        kept = f"the last good checkpoint is {last}" if last.is_file() else "no checkpoint had been saved yet"
+        shown = "not finite on another process" if math.isfinite(value) else str(value)
+        raise AkitError(
+            f"loss is {shown} at epoch {epoch + 1}, step {step + 1} (global step {self.global_step + 1}); "
+            f"training stopped, {kept} (lower TRAIN.LR or set TRAIN.GRAD_CLIP)"
+        )
+
+    def validate(self) -> dict[str, float]:
+        """Validation AP on rank 0 (others wait); the eval model is put back in train mode by the next epoch."""
+        result: dict[str, float] = {}
+        if self.ctx.is_main and self.validator is not None:
+            model = self.eval_model()
+            model.eval()
+            with torch.no_grad():
+                result = self.validator(model, self.epoch)
+            model.train()
+        barrier(self.ctx)
+        return result
+
+    def save_epoch(self, row: dict[str, Any]) -> None:
+        """Rank 0: ``last.pth`` every epoch, ``best.pth`` when the GT-box AP improves, metrics, curves, log line."""
+        if self.ctx.is_main:
+            ap = row.get("AP")
+            improved = False
+            if ap is not None and (self.best_ap is None or ap > self.best_ap):
+                self.best_ap, improved = float(ap), True
+            save_checkpoint(self.run_dir / LAST_NAME, self.checkpoint(full=True))
+            if improved:
+                save_checkpoint(self.run_dir / BEST_NAME, self.checkpoint(full=False))
+            run_files.write_metrics(self.run_dir, self.history)
+            run_files.plot_curves(self.run_dir, self.history)
+            if self.writer is not None:
+                for key in ("lr", "loss", "accuracy", "AP", "AP_det"):
+                    if row.get(key) is not None:
+                        self.writer.add_scalar(f"epoch/{key}", row[key], row["epoch"])
+            aps = "".join(f" | {k} {row[k]:.4f}" for k in ("AP", "AP_det") if row.get(k) is not None)
+            LOG.info(
+                "epoch %d/%d | lr %.3g | loss %.6g | acc %.4f%s | %.1f s",
+                row["epoch"],
+                self.cfg.TRAIN.END_EPOCH,
+                row["lr"],
+                row["loss"],
+                row["accuracy"],
+                aps,
+                row["seconds"],
+            )
+        barrier(self.ctx)
+
+    def _tensorboard(self) -> Any:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise AkitError("TRAIN.TENSORBOARD needs the tensorboard package: pip install tensorboard") from None
+        return SummaryWriter(str(self.run_dir / "tensorboard"))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def _resumed_config(options: TrainOptions, payload: dict[str, Any], origin: Path) -> CfgNode:
+    """The stored config of a resumed run; a different ``--config``/flags/``--opts`` is an error naming the key."""
+    stored = load_config(CfgNode.load_cfg(payload["config"]))
+    given = TrainOptions(**{**options.__dict__, "config": options.config or stored})
+    cfg = resolve_config(given)
+    diff = config_difference(stored, cfg)
+    if diff:
+        raise AkitError(
+            f"--resume {origin}: that run was trained with another config (differs at {diff}); resume without "
+            "changing settings, or start a new run with --init-from"
+        )
+    return cfg
+
+
+def _run_dir(options: TrainOptions, ctx: DistContext, resumed: Path | None) -> Path:
+    """The run folder: the resumed checkpoint's, ``--outdir``, or the next free ``runs/train/expN`` (rank 0 picks)."""
+    if resumed is not None:
+        return resumed.parent
+    chosen: Path | None = None
+    if ctx.is_main:
+        if options.outdir is not None:
+            chosen = Path(options.outdir)
+            if (chosen / LAST_NAME).exists():
+                raise AkitError(
+                    f"{chosen} already holds a training run ({LAST_NAME}); pass --resume {chosen} to continue it"
+                )
+        else:
+            chosen = next_run_dir("runs/train")
+        ensure_writable_dir(chosen)
+    from alphapose_kit.engine.distributed import broadcast_object
+
+    return Path(str(broadcast_object(ctx, str(chosen))))
+
+
+def build_train_set(cfg: CfgNode) -> Dataset:
+    """``CocoKeypoints(train=True)`` over ``DATASET.TRAIN`` (checks the file and its images up front)."""
+    from alphapose_kit.data.coco import CocoKeypoints
+
+    ann, images = split_paths(cfg, "TRAIN")
+    dataset = CocoKeypoints(ann, images, cfg, train=True)
+    dataset.annotations.check_images(images, sorted({label.image_id for label in dataset.labels}))
+    if len(dataset) == 0:
+        raise AkitError(f"{ann}: no person with keypoints to train on")
+    return dataset
+
+
+def train(options: TrainOptions | None = None, validator: Validator | None = None, **kwargs: Any) -> TrainResult:
+    """Run ``akit train``: resolve the config, set up (DDP) training, fit, and return where the run is.
+
+    ``validator`` replaces the default validation (``alphapose_kit.evaluate`` with GT boxes on ``DATASET.VAL``).
+    Keyword arguments build the :class:`TrainOptions` when ``options`` is None.
+    """
+    options = options or TrainOptions(**kwargs)
+    ctx = init_distributed(options.device)
+    trainer: Trainer | None = None
+    try:
+        payload, origin = None, None
+        if options.resume is not None:
+            origin = Path(options.resume)
+            origin = origin / LAST_NAME if origin.is_dir() else origin
+            payload = load_checkpoint(origin)
+            cfg = _resumed_config(options, payload, origin)
+        else:
+            cfg = resolve_config(options)
+        train_set = build_train_set(cfg)
+        if validator is None and int(cfg.TRAIN.VAL_INTERVAL) > 0:
+            from alphapose_kit.engine.validate import default_validator
+
+            validator = default_validator(cfg, ctx.device)
+        run_dir = _run_dir(options, ctx, origin)
+        trainer = Trainer(cfg, run_dir, train_set, ctx, validator, options.init_from, options.progress)
+        if payload is not None and origin is not None:
+            trainer.restore(payload, origin)
+            LOG.info("resuming %s after epoch %d", origin, trainer.epoch)
+        if ctx.is_main:
+            run_files.write_config(run_dir, cfg)
+            run_files.write_manifest(
+                run_dir,
+                {
+                    "seed": int(cfg.TRAIN.SEED),
+                    "world_size": ctx.world_size,
+                    "device": str(ctx.device),
+                    "model": model_name(cfg),
+                    "init_from": str(options.init_from) if options.init_from else None,
+                    "init_report": trainer.init_report.summary() if trainer.init_report else None,
+                    "resumed_from": str(origin) if origin else None,
+                },
+                {"train": split_paths(cfg, "TRAIN")[0], "val": split_paths(cfg, "VAL")[0]},
+            )
+            LOG.info(
+                "training %s in %s (%d samples, %d process(es))",
+                model_name(cfg),
+                run_dir,
+                len(train_set),  # type: ignore[arg-type]
+                ctx.world_size,
+            )
+        return trainer.fit()
+    finally:
+        if trainer is not None:
+            trainer.close()
+        shutdown(ctx)

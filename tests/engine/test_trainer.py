@@ -1,0 +1,275 @@
+"""The trainer's mechanics on a small synthetic dataset and a tiny network (random weights are fine here): run folder,
+tensor-only checkpoints that load with weights_only=True and through load_pose_model, exact resume, NaN stop,
+out-of-disk saves, --init-from reports, and DDP on gloo (2 processes x batch 2 with SyncBatchNorm == 1 x batch 4).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.multiprocessing as mp
+from torch.utils.data import Dataset
+
+import tests.engine.tiny_model  # noqa: F401  (registers TinyPoseTest)
+from alphapose_kit.codecs import encode_pose
+from alphapose_kit.config import load_config
+from alphapose_kit.engine import checkpoints
+from alphapose_kit.engine.checkpoints import init_from, load_checkpoint, save_checkpoint
+from alphapose_kit.engine.distributed import DistContext
+from alphapose_kit.engine.run_files import read_metrics
+from alphapose_kit.engine.trainer import Trainer, config_difference
+from alphapose_kit.errors import AkitError, CheckpointError
+from alphapose_kit.models import build_pose_model
+from alphapose_kit.models.loader import load_pose_model
+from tests.engine.tiny_model import TINY_OPTS
+
+SIZE = (64, 64)
+BASE_OPTS = [
+    *TINY_OPTS,
+    "DATA_PRESET.IMAGE_SIZE", str(list(SIZE)),
+    "DATA_PRESET.HEATMAP_SIZE", str([SIZE[0] // 4, SIZE[1] // 4]),
+    "TRAIN.BATCH_SIZE", "4",
+    "TRAIN.END_EPOCH", "2",
+    "TRAIN.NUM_WORKERS", "0",
+    "TRAIN.VAL_INTERVAL", "1",
+]  # fmt: skip
+
+
+class Synthetic(Dataset):
+    """Fixed random crops with heatmap targets of random joints; ``nan_from_epoch`` poisons the targets."""
+
+    def __init__(self, n: int = 8, nan_from_epoch: int | None = None) -> None:
+        rng = np.random.default_rng(0)
+        self.images = rng.normal(0, 0.3, (n, 3, *SIZE)).astype(np.float32)
+        self.samples = []
+        for _ in range(n):
+            pts = rng.uniform(4, SIZE[1] - 4, (17, 2))
+            target, weight = encode_pose(pts, np.ones(17), "MSELoss", SIZE, (SIZE[0] // 4, SIZE[1] // 4))
+            self.samples.append((target, weight))
+        self.nan_from_epoch = nan_from_epoch
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int, dpg: bool) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> dict:
+        target, weight = self.samples[i]
+        if self.nan_from_epoch is not None and self.epoch >= self.nan_from_epoch:
+            target = np.full_like(target, np.nan)
+        return {"image": self.images[i], "target": target, "target_weight": weight, "image_id": i}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One intra-op thread: on a shared 2-core machine two spinning threads are several times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _cfg(*extra: str):
+    return load_config(None, [*BASE_OPTS, *extra])
+
+
+def _trainer(tmp_path: Path, cfg, dataset=None, validator=None) -> Trainer:
+    run = tmp_path / "run"
+    run.mkdir(parents=True, exist_ok=True)
+    return Trainer(cfg, run, dataset or Synthetic(), DistContext(torch.device("cpu")), validator, progress=False)
+
+
+def test_fit_writes_run_folder_and_loadable_checkpoints(tmp_path: Path) -> None:
+    aps = iter([0.5, 0.25])  # epoch 1 is the best
+    trainer = _trainer(tmp_path, _cfg(), validator=lambda model, epoch: {"AP": next(aps)})
+    result = trainer.fit()
+    run = result.run_dir
+    assert result.epochs_done == 2 and result.best_ap == 0.5
+    rows = read_metrics(run)
+    assert [r["epoch"] for r in rows] == [1, 2] and [r["AP"] for r in rows] == [0.5, 0.25]
+    assert rows[0]["lr"] == 1e-3 and rows[0]["loss"] > 0 and 0 <= rows[0]["accuracy"] <= 1
+    assert (run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    last = torch.load(run / "last.pth", weights_only=True)  # tensors, numbers and text only
+    best = torch.load(run / "best.pth", weights_only=True)
+    assert last["epoch"] == 2 and best["epoch"] == 1 and best["best_ap"] == 0.5 and "train" not in best
+    assert torch.equal(last["state_dict"]["head.1.weight"], trainer.model.state_dict()["head.1.weight"])
+    cfg_file = tmp_path / "config.yaml"
+    cfg_file.write_text(best["config"])
+    model = load_pose_model(cfg_file, run / "best.pth")  # the inference loader takes the checkpoint as is
+    assert torch.equal(model.state_dict()["head.1.weight"], best["state_dict"]["head.1.weight"])
+    assert not list(run.glob(".*.tmp"))
+
+
+def _interrupt_after_first_epoch(trainer: Trainer) -> None:
+    original = trainer.save_epoch
+
+    def save_then_stop(row: dict) -> None:
+        original(row)
+        raise KeyboardInterrupt
+
+    trainer.save_epoch = save_then_stop  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [],
+        ["TRAIN.OPTIMIZER", "adamw", "TRAIN.WEIGHT_DECAY", "0.05", "TRAIN.LR_SCHEDULE", "cosine",
+         "TRAIN.WARMUP_EPOCHS", "1", "TRAIN.GRAD_CLIP", "1.0", "TRAIN.EMA_DECAY", "0.9"],
+    ],
+)  # fmt: skip
+def test_resume_continues_exactly(tmp_path: Path, extra: list[str]) -> None:
+    cfg = _cfg(*extra)
+    straight = _trainer(tmp_path / "a", cfg)
+    straight.fit()
+    interrupted = _trainer(tmp_path / "b", cfg)
+    _interrupt_after_first_epoch(interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit()
+    resumed = _trainer(tmp_path / "b", cfg)
+    resumed.restore(load_checkpoint(interrupted.run_dir / "last.pth"), interrupted.run_dir / "last.pth")
+    assert resumed.epoch == 1
+    resumed.fit()
+    for name, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[name]), name
+    a = torch.load(straight.run_dir / "last.pth", weights_only=True)
+    b = torch.load(resumed.run_dir / "last.pth", weights_only=True)
+    for name, value in a["state_dict"].items():  # the EMA too, when on
+        assert torch.equal(value, b["state_dict"][name]), name
+    assert [r["loss"] for r in read_metrics(straight.run_dir)] == [r["loss"] for r in read_metrics(resumed.run_dir)]
+
+
+def test_nan_loss_stops_naming_the_step_and_keeps_the_last_checkpoint(tmp_path: Path) -> None:
+    trainer = _trainer(tmp_path, _cfg(), Synthetic(nan_from_epoch=1))
+    with pytest.raises(AkitError, match=r"loss is nan at epoch 2, step 1 \(global step 3\).*last good checkpoint"):
+        trainer.fit()
+    assert load_checkpoint(trainer.run_dir)["epoch"] == 1  # epoch 1's checkpoint is intact
+
+
+def test_out_of_disk_during_save_leaves_previous_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "last.pth"
+    save_checkpoint(path, {"format": checkpoints.FORMAT, "epoch": 1, "w": torch.ones(3)})
+    before = path.read_bytes()
+
+    def full_disk(obj: object, handle) -> None:
+        handle.write(b"PK\x03\x04partial")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(checkpoints.torch, "save", full_disk)
+    with pytest.raises(
+        AkitError, match=r"could not save checkpoint .*No space left on device.*previous last.pth is kept"
+    ):
+        save_checkpoint(path, {"format": checkpoints.FORMAT, "epoch": 2, "w": torch.zeros(3)})
+    assert path.read_bytes() == before and load_checkpoint(path)["epoch"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pth"]
+
+
+def test_load_checkpoint_refuses_other_files(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.pth"
+    torch.save({"w": torch.ones(1)}, plain)
+    with pytest.raises(CheckpointError, match="not an akit training checkpoint"):
+        load_checkpoint(plain)
+    torn = tmp_path / "torn.pth"
+    torn.write_bytes(b"PK\x03\x04 torn")
+    with pytest.raises(CheckpointError, match="not a readable"):
+        load_checkpoint(torn)
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(tmp_path / "missing")
+
+
+def test_init_from_torchvision_resnet_reports_loaded_new_and_unused(tmp_path: Path) -> None:
+    import torchvision
+
+    backbone = torchvision.models.resnet50()  # random ImageNet-layout weights: only the names matter here
+    path = tmp_path / "resnet50.pth"
+    torch.save(backbone.state_dict(), path)
+    model = build_pose_model(load_config("coco/simplepose_res50_256x192"))
+    report = init_from(model, path)
+    assert report.prefix == "preact."
+    assert set(report.unused) == {"fc.weight", "fc.bias"}  # the classifier has no place in the pose network
+    assert len(report.loaded) == len(backbone.state_dict()) - 2 and not report.mismatched
+    assert all(not k.startswith("preact.") for k in report.new)  # the deconv head is new, the trunk is loaded
+    assert torch.equal(
+        model.state_dict()["preact.layer3.2.conv2.weight"], backbone.state_dict()["layer3.2.conv2.weight"]
+    )
+    assert "loaded" in report.summary() and "unused" in report.summary()
+
+
+def test_init_from_another_joint_count_reports_the_head(tmp_path: Path) -> None:
+    cfg = _cfg()
+    source = build_pose_model(load_config(None, [*BASE_OPTS, "DATA_PRESET.NUM_JOINTS", "26"]))
+    path = tmp_path / "halpe.pth"
+    torch.save({"module." + k: v for k, v in source.state_dict().items()}, path)  # DataParallel-style keys
+    model = build_pose_model(cfg)
+    report = init_from(model, path)
+    assert report.mismatched == ["head.1.weight", "head.1.bias"] and report.new == report.mismatched
+    assert torch.equal(model.state_dict()["stem.0.0.weight"], source.state_dict()["stem.0.0.weight"])
+    with pytest.raises(CheckpointError, match="no tensor fits"):
+        init_from(build_pose_model(load_config("coco/hrnet_w32_256x192")), path)
+
+
+def test_config_difference_names_the_key() -> None:
+    assert config_difference(_cfg(), _cfg()) is None
+    assert config_difference(_cfg(), _cfg("TRAIN.LR", "0.01")) == "TRAIN.LR (0.001 vs 0.01)"
+
+
+# --- DDP on gloo ----------------------------------------------------------------------------------------------------
+
+
+# SGD: the update is linear in the gradient, so equal gradients give equal weights (Adam's first step, lr * sign(g),
+# would turn float noise on near-zero gradients into full-size differences)
+SGD = ["TRAIN.OPTIMIZER", "sgd", "TRAIN.LR", "0.1"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ddp_one_step(rank: int, world: int, port: int, out: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE=str(world), RANK=str(rank))
+    os.environ["LOCAL_RANK"] = str(rank)
+    torch.set_num_threads(1)
+    from alphapose_kit.engine.distributed import init_distributed, shutdown
+
+    ctx = init_distributed("cpu")
+    try:
+        cfg = _cfg("TRAIN.BATCH_SIZE", "2", "TRAIN.SYNC_BN", "true", *SGD)
+        trainer = Trainer(cfg, Path(out).parent, Synthetic(4), ctx, progress=False)
+        trainer.sampler.set_epoch(0)
+        batch = next(iter(trainer.loader))
+        trainer.train_step(batch, 0.1, 0, 0)
+        if ctx.is_main:
+            torch.save(trainer.model.state_dict(), out)
+    finally:
+        shutdown(ctx)
+
+
+def test_ddp_two_processes_with_syncbn_step_like_one_process_with_the_whole_batch(tmp_path: Path) -> None:
+    out = tmp_path / "ddp.pth"
+    mp.spawn(_ddp_one_step, args=(2, _free_port(), str(out)), nprocs=2, join=True)
+    single = _trainer(tmp_path, _cfg("TRAIN.BATCH_SIZE", "4", *SGD), Synthetic(4))
+    single.sampler.set_epoch(0)
+    single.train_step(next(iter(single.loader)), 0.1, 0, 0)
+    ddp = torch.load(out, weights_only=True)
+    ref = single.model.state_dict()
+    torch.manual_seed(0)  # the trainer's seed: the weights before the step
+    before = build_pose_model(_cfg()).state_dict()
+    assert set(ddp) == set(ref)
+    for name, value in ref.items():
+        if not value.dtype.is_floating_point:
+            assert torch.equal(ddp[name], value), name
+            continue
+        step = (value - before[name]).abs().max()
+        assert step > 0, name  # the step really moved every tensor
+        # float32 tolerance: under 2 % of the step (without SyncBatchNorm the two differ by 10-150 % of it)
+        assert (ddp[name] - value).abs().max() <= 0.02 * step, name
