@@ -30,9 +30,9 @@ import numpy as np
 import torch
 import torchvision
 
-TESTS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS))
-from test_alphapose_parity import COCO, parity_detections, parity_state_dict  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+from tests.engine.test_alphapose_parity import COCO, parity_detections, parity_state_dict  # noqa: E402
 
 CONFIG = "configs/coco/resnet/256x192_res50_lr1e-3_1x.yaml"
 POSE_BATCH = 64  # the demo's --posebatch default; halved with --flip
