@@ -103,6 +103,7 @@ def get_default_config() -> CfgNode:
             BACKBONE="se-resnet",
             FINAL_CONV_KERNEL=1,
             PRETRAINED_LAYERS=["*"],
+            PRUNED_WIDTHS=[],  # akit: [module, in, out] of layers a pruned network narrowed (models/widths.py)
             DCN=_node(MODULATED=False, DEFORM_GROUP=1, FALLBACK_ON_STRIDE=False),
             STAGE_WITH_DCN=[False, False, False, False],
             STAGE1=stage1,

@@ -39,11 +39,17 @@ def registered_model_types() -> list[str]:
 
 
 def build_pose_model(cfg: CfgNode) -> nn.Module:
-    """Build the (randomly initialised) pose network that ``cfg.MODEL.TYPE`` names."""
+    """Build the (randomly initialised) pose network that ``cfg.MODEL.TYPE`` names, narrowed by MODEL.PRUNED_WIDTHS."""
     _import_builtin_models()
     model_type = cfg.MODEL.TYPE
     if model_type not in _BUILDERS:
         raise ConfigError(
             f"MODEL.TYPE {model_type!r} is not supported; choose one of {', '.join(registered_model_types())}"
         )
-    return _BUILDERS[model_type](cfg)
+    model = _BUILDERS[model_type](cfg)
+    widths = cfg.MODEL.get("PRUNED_WIDTHS")
+    if widths:  # a pruned network: narrower layers (deploy/prune.py writes these)
+        from alphapose_kit.models.widths import apply_widths
+
+        apply_widths(model, widths)
+    return model
