@@ -6,21 +6,23 @@ stream, one finished frame per line.
 
 from __future__ import annotations
 
-import sys
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
-from alphapose_kit.data.sources import open_source
+from alphapose_kit.data.sources import FrameSource, open_source
+from alphapose_kit.detectors import DetFileDetector, detector_weights
 from alphapose_kit.engine.options import InferOptions
 from alphapose_kit.engine.predictor import DEFAULT_FPS, STAGES, PosePipeline
 from alphapose_kit.errors import AkitError
+from alphapose_kit.hub.zoo import ensure_weights
 from alphapose_kit.io.run_info import write_run_info
 from alphapose_kit.io.writers import JSON_NAME, JSONL_NAME, ResultWriter, ensure_writable_dir, next_run_dir
 from alphapose_kit.utils.logging import get_logger
+from alphapose_kit.utils.progress import progress
 from alphapose_kit.utils.signals import terminate_as_interrupt
 
 log = get_logger("infer")
@@ -93,6 +95,37 @@ def _refuse_existing_results(outdir: Path) -> None:
         raise AkitError(f"{outdir} already holds results ({found[0]}); pass --exist-ok to replace them")
 
 
+def _fetch_weights(options: InferOptions, checkpoint: str | None) -> None:
+    """Every weights file the run needs, at once: offline, one error names all the missing files."""
+    wanted: list[str | os.PathLike] = [checkpoint] if checkpoint is not None else []
+    if options.detfile is None:
+        detector = detector_weights(options.detector, options.detector_weights)
+        if detector is not None:
+            wanted.append(detector)
+    ensure_weights(wanted)
+
+
+def _report_inputs_left_out(source: FrameSource, detector: object) -> None:
+    """Warn about skipped images and detection-file ids that met no frame; fail when none met at all."""
+    skipped = getattr(source, "skipped", None)
+    if skipped:
+        names = ", ".join(str(p) for p in skipped[:3]) + (" ..." if len(skipped) > 3 else "")
+        log.warning(f"{len(skipped)} unreadable image(s) skipped: {names}")
+    _check_detfile_coverage(detector)
+
+
+def _check_detfile_coverage(detector: object, image_ids: list[str] | None = None) -> None:
+    """A detection file that names none of the frames is an error; one that misses some is a warning."""
+    if not isinstance(detector, DetFileDetector):
+        return
+    coverage = detector.coverage(image_ids)
+    message = coverage.message()
+    if coverage.none_matched and message:
+        raise AkitError(message)
+    if message and image_ids is None:
+        log.warning(message)
+
+
 def run_inference(options: InferOptions) -> InferSummary:
     """Run ``akit infer`` with ``options``; returns the summary (also printed unless quiet)."""
     from alphapose_kit.config import load_config
@@ -102,10 +135,14 @@ def run_inference(options: InferOptions) -> InferSummary:
         _refuse_existing_results(Path(options.outdir))
     if options.threads is not None:
         torch.set_num_threads(options.threads)
-    source = open_source(options.source)
+    source = open_source(options.source, skip_bad=options.skip_bad)
     config, checkpoint = resolve_model_choice(options.config, options.checkpoint)
     cfg = load_config(config, options.opts)
+    _fetch_weights(options, checkpoint)
     pipeline = PosePipeline(cfg, checkpoint, options.pipeline())
+    image_ids = getattr(source, "image_ids", None)
+    if image_ids is not None:  # images: their names are known, so a wrong detection file fails before the run
+        _check_detfile_coverage(pipeline.detector, image_ids)
     writer = ResultWriter(
         ensure_writable_dir(options.outdir or next_run_dir()),  # only once everything loaded: no empty runs
         pipeline.keypoint_set,
@@ -120,7 +157,7 @@ def run_inference(options: InferOptions) -> InferSummary:
     frame_size: tuple[int, int] | None = None
     interrupted = False
     started = time.perf_counter()
-    bar = tqdm(total=source.length, unit="frame", disable=options.quiet, file=sys.stderr, dynamic_ncols=True)
+    bar = progress(total=source.length, unit="frame", disable=options.quiet)
     try:
         with terminate_as_interrupt():
             for result in pipeline.run(source):
@@ -143,6 +180,7 @@ def run_inference(options: InferOptions) -> InferSummary:
             options=options,
         )
     seconds = time.perf_counter() - started
+    _report_inputs_left_out(source, pipeline.detector)
     outputs = [*writer.outputs(), run_info]
     rates = {name: pipeline.timer.rate(name) for name in STAGES if pipeline.timer.items.get(name)}
     summary = InferSummary(writer.frames, writer.people, seconds, rates, outputs, interrupted)

@@ -420,12 +420,47 @@ def test_offline_default_weights_name_url_and_path(capsys, tmp_path, shared_data
     from alphapose_kit.hub import zoo
 
     monkeypatch.setenv("AKIT_HOME", str(tmp_path / "home"))
-    entry = dataclasses.replace(zoo.get_entry("fastpose_res50_256x192"), urls=("http://127.0.0.1:9/fast.pth",))
-    monkeypatch.setitem(zoo._REGISTRY, entry.name, entry)
+    for name, url in (
+        ("fastpose_res50_256x192", "http://127.0.0.1:9/fast.pth"),
+        ("yolov3-spp", "http://127.0.0.1:9/y.w"),
+    ):
+        entry = dataclasses.replace(zoo.get_entry(name), urls=(url,))
+        monkeypatch.setitem(zoo._REGISTRY, entry.name, entry)
     started = time.perf_counter()
     code, err = infer(capsys, str(shared_data / "coco"), "--device", "cpu")
     assert time.perf_counter() - started < 10
-    assert_one_line(code, err, "http://127.0.0.1:9/fast.pth", str(tmp_path / "home" / "weights"))
+    # both files of the run are named at once, the pose model's and the detector's
+    assert_one_line(code, err, "http://127.0.0.1:9/fast.pth", "http://127.0.0.1:9/y.w", str(tmp_path / "home"))
+    assert not list((tmp_path / "home").rglob("*.lock"))
+
+
+def test_detfile_that_names_none_of_the_inputs_fails(capsys, tmp_path, shared_data, pose_ckpt) -> None:
+    detfile = tmp_path / "other.json"
+    detfile.write_text(json.dumps([{"image_id": "elsewhere.jpg", "bbox": [1.0, 1.0, 50.0, 90.0], "score": 0.9}]))
+    code, err = infer(
+        capsys, str(shared_data / "coco" / "000000000785.jpg"), "-w", str(pose_ckpt), "--detfile", str(detfile),
+        "-o", str(tmp_path / "out"), *SMALL,
+    )  # fmt: skip
+    assert_one_line(code, err, "none of the 1 frames", "000000000785", "elsewhere.jpg")
+
+
+def test_skip_bad_goes_on_past_an_unreadable_image(capsys, tmp_path, shared_data, pose_ckpt, coco_detfile) -> None:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for name in ("000000000785.jpg", "000000040083.jpg"):
+        (folder / name).write_bytes((shared_data / "coco" / name).read_bytes())
+    (folder / "000000000786.jpg").write_bytes(b"not an image")
+    out = tmp_path / "out"
+    code, err = infer(
+        capsys, str(folder), "-w", str(pose_ckpt), "--detfile", str(coco_detfile), "-o", str(out), "--skip-bad",
+        "-q", *SMALL,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "1 unreadable image(s) skipped" in err and "000000000786.jpg" in err
+    assert {p["image_id"] for p in read_json(out / "alphapose-results.json")} == {
+        "000000000785.jpg",
+        "000000040083.jpg",
+    }
 
 
 def test_error_mid_run_keeps_finished_frames(capsys, tmp_path, shared_data, pose_ckpt, coco_detfile) -> None:
