@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
+import torch
 from numpy.typing import ArrayLike, NDArray
 from yacs.config import CfgNode
 
@@ -191,7 +193,7 @@ class TrainTransform:
 
     ``__call__(image_rgb, box, joints, visibility, rng)`` returns a dict with ``image`` (3 x H x W float32,
     normalised as at inference), ``target`` and ``target_weight`` (:func:`alphapose_kit.codecs.encode_pose`) and
-    ``box`` (the crop box after augmentation, in flipped coordinates when flipped, as AlphaPose returns it).
+    ``crop_box`` (the crop box after augmentation, in flipped coordinates when flipped, as AlphaPose returns it).
     """
 
     def __init__(
@@ -250,7 +252,7 @@ class TrainTransform:
             "image": normalize_crop(crop),
             "target": target,
             "target_weight": weight,
-            "box": center_scale_to_box(center, scale),
+            "crop_box": center_scale_to_box(center, scale),
         }
 
 
@@ -277,8 +279,17 @@ class EpochTransform:
         self.epoch = int(epoch)
         self.transform.settings = replace(self.transform.settings, dpg=dpg)
 
-    def __call__(
-        self, image_rgb: NDArray[np.uint8], box: ArrayLike, joints: ArrayLike, visibility: ArrayLike, index: int
-    ) -> dict[str, NDArray[np.float32] | Target]:
+    def __call__(self, image_rgb: NDArray[np.uint8], label: Any, index: int) -> dict[str, Any]:
+        """The training sample of dataset item ``index`` as tensors; ``label`` has AlphaPose's ``bbox`` (x1, y1, x2,
+        y2) and ``joints`` (K, 3, 2) like :class:`alphapose_kit.data.coco.PersonLabel`."""
         rng = np.random.default_rng([self.seed, self.epoch, int(index)])
-        return self.transform(image_rgb, box, joints, visibility, rng)
+        joints = np.asarray(label.joints)
+        sample = self.transform(image_rgb, label.bbox, joints[:, 0:2, 0], joints[:, 0, 1], rng)
+        return {key: _as_tensors(value) for key, value in sample.items()}
+
+
+def _as_tensors(value: Any) -> Any:
+    """Arrays -> tensors, keeping the (heatmap, integral) pairs of ``Combined`` targets as lists."""
+    if isinstance(value, tuple):
+        return [torch.from_numpy(v) for v in value]
+    return torch.from_numpy(value)

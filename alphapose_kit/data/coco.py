@@ -23,6 +23,9 @@ from torch.utils.data import Dataset
 from yacs.config import CfgNode
 
 from alphapose_kit.codecs import render_gaussian_heatmaps
+from alphapose_kit.config import loss_type
+from alphapose_kit.data.augment import EpochTransform
+from alphapose_kit.data.keypoints import KeypointSet, keypoint_set_for
 from alphapose_kit.data.transforms import (
     affine_transform_points,
     box_to_center_scale,
@@ -205,7 +208,9 @@ class CocoKeypoints(Dataset):
 
     A sample is a dict: ``image`` (3, H, W) float32 normalised crop, ``target`` (K, h, w) Gaussian heatmaps,
     ``target_weight`` (K, 1, 1), ``crop_box`` (4,) float32 (the box the decoder maps back with), ``image_id`` (the
-    annotation's image id) and ``index``. ``train=False`` gives AlphaPose's validation sample exactly.
+    annotation's image id) and ``index``. ``train=False`` gives AlphaPose's validation sample exactly; ``train=True``
+    its augmented training sample, with the targets of the config's loss type (integral: ``(2K,)`` targets and
+    weights; Combined: [heatmaps, integral] pairs).
     """
 
     def __init__(
@@ -225,12 +230,17 @@ class CocoKeypoints(Dataset):
                 f"annotates {self.annotations.num_joints}"
             )
         target_type = preset.LOSS_TYPE or "MSELoss"
-        if target_type != "MSELoss":
-            raise NotImplementedError(f"{target_type} training targets are not implemented yet (MSELoss only)")
-        if train:
-            raise NotImplementedError("CocoKeypoints(train=True): training augmentation is not implemented yet")
+        if target_type != "MSELoss" and not train:
+            raise NotImplementedError(f"{target_type} validation targets are not implemented yet (MSELoss only)")
         self.labels = person_labels(self.annotations, self.image_dir)
         self.transform = ValidationTransform(preset.IMAGE_SIZE, preset.HEATMAP_SIZE, preset.SIGMA)
+        # training: AlphaPose's augmentation and the targets of the config's loss (alphapose_kit.data.augment)
+        self.train_transform = EpochTransform(cfg, _keypoint_set(cfg), loss_type(cfg)) if train else None
+
+    def set_epoch(self, epoch: int, dpg: bool = False) -> None:
+        """Training: draw the samples of ``epoch`` (seeded by TRAIN.SEED, epoch, index), DPG jitter if ``dpg``."""
+        if self.train_transform is not None:
+            self.train_transform.set_epoch(epoch, dpg)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -242,7 +252,14 @@ class CocoKeypoints(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         image, label = self.load(index)
-        sample: dict[str, Any] = self.transform(image, label)
+        sample: dict[str, Any] = (
+            self.transform(image, label) if self.train_transform is None else self.train_transform(image, label, index)
+        )
         sample["image_id"] = label.image_id
         sample["index"] = index
         return sample
+
+
+def _keypoint_set(cfg: CfgNode) -> KeypointSet:
+    """The keypoint set a config trains (flip pairs and upper-body joints for the augmentation)."""
+    return keypoint_set_for(int(cfg.DATA_PRESET.NUM_JOINTS), cfg.DATA_PRESET.KEYPOINT_SET, cfg.DATASET.TRAIN.TYPE)
