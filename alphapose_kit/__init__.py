@@ -25,6 +25,7 @@ _LAZY = {
     "InferOptions": "alphapose_kit.engine.options",
     "PipelineOptions": "alphapose_kit.engine.options",
     "PoseEstimator": "alphapose_kit.engine.estimator",
+    "evaluate": "alphapose_kit.evaluation",
 }
 
 __all__ = ["__version__", *_LAZY]

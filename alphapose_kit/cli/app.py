@@ -47,6 +47,9 @@ def _register_commands() -> None:
     app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(infer.infer)
     app.add_typer(models.models_app, name="models")
     app.add_typer(analyze.analyze_app, name="analyze")
+    from alphapose_kit.cli.eval import eval_command
+
+    app.command("eval", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(eval_command)
 
 
 _register_commands()

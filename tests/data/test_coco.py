@@ -60,8 +60,16 @@ def _write_annotations(tmp_path: Path, annotations: list[dict], images: list[dic
 
 
 def _person(ann_id: int, image_id: int = 7, **fields) -> dict:
-    base = {"id": ann_id, "image_id": image_id, "category_id": 1, "iscrowd": 0, "area": 100.0,
-            "bbox": [10, 10, 20, 30], "keypoints": [15, 20, 2, 0, 0, 0], "num_keypoints": 1}  # fmt: skip
+    base = {
+        "id": ann_id,
+        "image_id": image_id,
+        "category_id": 1,
+        "iscrowd": 0,
+        "area": 100.0,
+        "bbox": [10, 10, 20, 30],
+        "keypoints": [15, 20, 2, 0, 0, 0],
+        "num_keypoints": 1,
+    }
     return {**base, **fields}
 
 
@@ -131,5 +139,3 @@ def test_errors_are_one_line(tmp_path: Path, cfg) -> None:
         two_joints.check_images(tmp_path)
     with pytest.raises(AkitError, match="predicts 17 joints but ann.json annotates 2"):
         CocoKeypoints(two_joints, tmp_path, cfg)
-    with pytest.raises(NotImplementedError, match="train=True"):
-        CocoKeypoints(ANN, COCO, cfg, train=True)

@@ -1,0 +1,99 @@
+"""``akit eval``: COCO keypoint AP of a pose model (ground-truth or detected boxes) or of an existing results file.
+
+The flags are made from :class:`~alphapose_kit.evaluation.options.EvalOptions`'s fields; the work is
+:func:`alphapose_kit.evaluation.evaluate`. Under torchrun only rank 0 prints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import os
+import typing
+from typing import Annotated, Any
+
+import typer
+
+from alphapose_kit.errors import AkitError
+from alphapose_kit.evaluation.options import EvalOptions
+
+_SPECIAL = ("opts",)  # the trailing --opts KEY VALUE pairs
+
+
+def _config_overrides(extra: list[str]) -> list[str]:
+    if not extra:
+        return []
+    if extra[0] != "--opts":
+        kind = "option" if extra[0].startswith("-") else "argument"
+        raise AkitError(f"unexpected {kind} {extra[0]!r}; see akit eval --help")
+    return extra[1:]
+
+
+def eval_command(ctx: typer.Context, **flags: Any) -> None:
+    """Score poses with COCO's keypoint metric (AlphaPose's validation), plus per-joint and left/right diagnostics.
+
+    akit eval --coco person_keypoints_val2017.json --images val2017 --checkpoint W [--boxes gt,dets.json] [--flip]
+    akit eval --coco person_keypoints_val2017.json --results alphapose-results.json
+    """
+    from alphapose_kit.evaluation import evaluate
+
+    options = EvalOptions(opts=_config_overrides(list(ctx.args)), **flags)
+    metrics = evaluate(options=options)
+    if options.quiet or int(os.environ.get("RANK", "0")) != 0:
+        return
+    typer.echo(report(metrics))
+
+
+def report(metrics: dict[str, Any]) -> str:
+    """The printed summary: per pass, pycocotools' table, the per-joint table and swaps; then the output folder."""
+    from alphapose_kit.evaluation.diagnostics import format_joints
+    from alphapose_kit.evaluation.metric import STAT_KEYS, format_table
+
+    passes = {"": metrics} if "AP" in metrics else {k: v for k, v in metrics.items() if isinstance(v, dict)}
+    blocks = []
+    for name, scored in passes.items():
+        title = f"{name} boxes: " if name else ""
+        notes = [
+            f"{scored[key]} {label}"
+            for key, label in (
+                ("unmatched_results", "results name no image of the annotation file (left out)"),
+                ("images_without_results", "annotated images have no result (not scored)"),
+                ("unmatched_detections", "detections name no image of the annotation file (left out)"),
+                ("images_without_boxes", "annotated images have no detection (their people count as missed)"),
+            )
+            if scored.get(key)
+        ]
+        blocks.append(
+            f"{title}{scored['results']} results on {scored['images']} images" + "".join(f"; {n}" for n in notes)
+        )
+        blocks.append(format_table(scored))
+        blocks.append(format_joints(scored))
+    if len(passes) == 2:
+        gt, det = passes["gt"], passes["det"]
+        blocks.append("            " + " ".join(f"{k:>6}" for k in STAT_KEYS))
+        for name, scored in (("gt boxes ", gt), ("det boxes", det)):
+            blocks.append(f"  {name} " + " ".join(f"{scored[k]:6.3f}" for k in STAT_KEYS))
+        gap = gt["AP"] - det["AP"]
+        blocks.append(f"  AP gt - det {gap:+.3f}: what the detector costs (the gt-box AP is the pose model's own)")
+    blocks.append(f"-> {metrics['outdir']}")
+    return "\n".join(blocks)
+
+
+def _signature() -> inspect.Signature:
+    """``eval_command``'s parameters, one Typer option per EvalOptions field."""
+    hints = typing.get_type_hints(EvalOptions)
+    params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
+    for f in dataclasses.fields(EvalOptions):
+        if f.name in _SPECIAL:
+            continue
+        option = typer.Option(*f.metadata["flags"], help=f.metadata["help"], show_default=f.default not in (None, ""))
+        params.append(
+            inspect.Parameter(
+                f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=Annotated[hints[f.name], option]
+            )
+        )
+    return inspect.Signature(params)
+
+
+eval_command.__signature__ = _signature()  # type: ignore[attr-defined]
+eval_command.__annotations__ = {p.name: p.annotation for p in eval_command.__signature__.parameters.values()}  # type: ignore[attr-defined]
