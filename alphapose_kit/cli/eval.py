@@ -49,6 +49,14 @@ def report(metrics: dict[str, Any]) -> str:
     from alphapose_kit.evaluation.diagnostics import format_joints
     from alphapose_kit.evaluation.metric import STAT_KEYS, format_table
 
+    if "mota" in metrics:  # --posetrack
+        numbers = ", ".join(
+            f"{label} {metrics[key]:.1f}" if metrics[key] is not None else f"{label} -"
+            for key, label in (("mota", "MOTA"), ("motp", "MOTP"), ("idf1", "IDF1"))
+        )
+        return f"{metrics['sequences']} sequences, {metrics['frames']} frames: {numbers}, " + (
+            f"{metrics['num_switches']} ID switches\n-> {metrics['outdir']}"
+        )
     passes = {"": metrics} if "AP" in metrics else {k: v for k, v in metrics.items() if isinstance(v, dict)}
     blocks = []
     for name, scored in passes.items():

@@ -17,6 +17,9 @@ class EvalOptions:
     coco: str = option("", "--coco", help="COCO-format keypoint annotation file (required)")
     images: str | None = option(None, "--images", help="folder of the annotation's images (model evaluation)")
     results: str | None = option(None, "--results", help="evaluate this COCO or AlphaPose results file instead")
+    posetrack: str | None = option(
+        None, "--posetrack", help="PoseTrack18 annotation folder: tracking metrics (MOTA, IDF1) of --results DIR"
+    )
     config: str | None = option(None, "--cfg", "--config", "-c", help="akit or AlphaPose YAML")
     checkpoint: str | None = option(None, "--checkpoint", "-w", help="pose weights file or zoo name")
     boxes: str = option("gt", "--boxes", help="gt, a COCO detection file, a detector name, or gt,DETS.json")
@@ -33,8 +36,14 @@ class EvalOptions:
 
     def validate(self) -> None:
         """Reject bad combinations in one line, before anything is loaded."""
+        if self.posetrack is not None:
+            if self.coco or self.images is not None or self.checkpoint is not None or self.results is None:
+                raise AkitError(
+                    "--posetrack ANN_DIR takes --results RESULTS_DIR (tracked results), not --coco/--images"
+                )
+            return
         if not self.coco:
-            raise AkitError("akit eval needs --coco ANN.json (the COCO-format keypoint annotations)")
+            raise AkitError("akit eval needs --coco ANN.json (or --posetrack ANN_DIR for tracking metrics)")
         if self.results is not None:
             if self.checkpoint is not None:
                 raise AkitError("--results evaluates an existing file; it takes no --checkpoint (drop one of them)")

@@ -74,6 +74,11 @@ def evaluate(
     opts.validate()
     if model is not None and opts.checkpoint is not None:
         raise AkitError("pass either a model or a checkpoint, not both")
+    if opts.posetrack is not None:
+        from alphapose_kit.evaluation.posetrack import evaluate_posetrack
+
+        outdir = _outdir(opts)
+        return {**evaluate_posetrack(opts.posetrack, opts.results or "", outdir), "outdir": str(outdir)}
     annotations = CocoAnnotations(opts.coco)
     if opts.results is not None:
         return _evaluate_results(opts, annotations)

@@ -156,3 +156,29 @@ def test_shared_posetrack18_annotations_against_themselves(tmp_path):
     m = evaluate_posetrack(ann_dir, results)
     assert m["sequences"] == 3 and m["frames"] == 3
     assert m["mota"] == pytest.approx(100.0) and m["idf1"] == pytest.approx(100.0) and m["num_switches"] == 0
+
+
+def test_akit_eval_posetrack_cli(tmp_path, capsys):
+    """``akit eval --posetrack ANN_DIR --results DIR`` prints the numbers and writes metrics.json; one shifted
+    person's every joint (far beyond PCKh 0.5) turns each match into a miss plus a false positive."""
+    from alphapose_kit.cli.app import main
+
+    ann_dir = DATA / "posetrack18" / "annotations" / "val"
+    results = tmp_path / "results"
+    results.mkdir()
+    for path in ann_dir.glob("*.json"):
+        data = json.loads(path.read_text())
+        for ann in data["annotations"]:
+            ann["scores"] = [1.0] * 17
+            if path.name.startswith("003418"):  # its only person, moved 500 px to the right
+                ann["keypoints"] = [v + 500 if i % 3 == 0 and v > 0 else v for i, v in enumerate(ann["keypoints"])]
+        (results / path.name).write_text(json.dumps(data))
+    out = tmp_path / "out"
+    code = main(["eval", "--posetrack", str(ann_dir), "--results", str(results), "-o", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "MOTA" in printed and "ID switches" in printed and metrics["num_switches"] == 0
+    assert metrics["mota"] < 100.0 and metrics["num_misses"] > 0
+    code = main(["eval", "--posetrack", str(ann_dir), "--coco", "x.json"])
+    assert code == 1 and "--results" in capsys.readouterr().err
