@@ -142,9 +142,8 @@ def test_results_without_track_ids_or_missing(tmp_path):
         evaluate_posetrack(tmp_path / "ann", tmp_path / "results")
 
 
-def test_shared_posetrack18_annotations_against_themselves(tmp_path):
-    """The team's PoseTrack18 val files scored against a copy of their own annotations: every labelled, not
-    ignored joint is found, so MOTA is 100 and there is no switch."""
+def _shared_annotations_as_results(tmp_path, shift_video: str | None = None):
+    """The shared PoseTrack18 val annotations copied as results (all scores 1); one video's people moved 500 px."""
     ann_dir = DATA / "posetrack18" / "annotations" / "val"
     results = tmp_path / "results"
     results.mkdir()
@@ -152,7 +151,16 @@ def test_shared_posetrack18_annotations_against_themselves(tmp_path):
         data = json.loads(path.read_text())
         for ann in data["annotations"]:
             ann["scores"] = [1.0] * 17
+            if shift_video and path.name.startswith(shift_video):
+                ann["keypoints"] = [v + 500 if i % 3 == 0 and v > 0 else v for i, v in enumerate(ann["keypoints"])]
         (results / path.name).write_text(json.dumps(data))
+    return ann_dir, results
+
+
+def test_shared_posetrack18_annotations_against_themselves(tmp_path):
+    """The team's PoseTrack18 val files scored against a copy of their own annotations: every labelled, not
+    ignored joint is found, so MOTA is 100 and there is no switch."""
+    ann_dir, results = _shared_annotations_as_results(tmp_path)
     m = evaluate_posetrack(ann_dir, results)
     assert m["sequences"] == 3 and m["frames"] == 3
     assert m["mota"] == pytest.approx(100.0) and m["idf1"] == pytest.approx(100.0) and m["num_switches"] == 0
@@ -163,16 +171,7 @@ def test_akit_eval_posetrack_cli(tmp_path, capsys):
     person's every joint (far beyond PCKh 0.5) turns each match into a miss plus a false positive."""
     from alphapose_kit.cli.app import main
 
-    ann_dir = DATA / "posetrack18" / "annotations" / "val"
-    results = tmp_path / "results"
-    results.mkdir()
-    for path in ann_dir.glob("*.json"):
-        data = json.loads(path.read_text())
-        for ann in data["annotations"]:
-            ann["scores"] = [1.0] * 17
-            if path.name.startswith("003418"):  # its only person, moved 500 px to the right
-                ann["keypoints"] = [v + 500 if i % 3 == 0 and v > 0 else v for i, v in enumerate(ann["keypoints"])]
-        (results / path.name).write_text(json.dumps(data))
+    ann_dir, results = _shared_annotations_as_results(tmp_path, shift_video="003418")  # its only person, +500 px
     out = tmp_path / "out"
     code = main(["eval", "--posetrack", str(ann_dir), "--results", str(results), "-o", str(out)])
     printed = capsys.readouterr().out
