@@ -1,4 +1,4 @@
-"""ResNet-family pose nets (FastPose, FastPose_DUC, SimplePose): checkpoint layout, sizes, round trip, DCN, shuffles.
+"""ResNet-family pose nets (FastPose, FastPose_DUC, SimplePose): checkpoint layout, sizes, DCN, shuffles.
 
 Expected keys, shapes and parameter counts are derived here from the written architecture facts of the AlphaPose
 checkpoints (shared/reference/alphapose-facts.md, section 1), independently of the model code.
@@ -6,7 +6,6 @@ checkpoints (shared/reference/alphapose-facts.md, section 1), independently of t
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -237,41 +236,12 @@ def test_parameter_count(built: tuple[Case, nn.Module]) -> None:
     assert sum(p.numel() for p in model.parameters()) == case.params
 
 
-def test_round_trip_and_output_shape(built: tuple[Case, nn.Module]) -> None:
-    """Random weights and BN statistics survive save -> weights_only load -> strict load bit-exactly.
-
-    The R152 model (83 M parameters) only gets the output-shape check, to keep the file fast; its strict
-    loadability is covered by the exact key/shape test, its outputs by test_pose_family_golden.py.
-    """
+def test_output_shape(built: tuple[Case, nn.Module]) -> None:
+    """Heatmaps at 1/4 of the input; the values are checked against the original in test_pose_family_golden.py."""
     case, model = built
-    gen = torch.Generator().manual_seed(1)
-    x = torch.randn(2, 3, 64, 32, generator=gen)
-    model.eval()
-    if case.depth == 152:
-        with torch.no_grad():
-            out = model(x)
-        assert out.shape == (2, case.joints, 16, 8) and torch.isfinite(out).all()
-        return
-    state = {}
-    for key, value in model.state_dict().items():
-        if key.endswith("num_batches_tracked"):
-            state[key] = torch.tensor(7)
-        elif key.endswith("running_var"):
-            state[key] = torch.rand(value.shape, generator=gen) + 0.5
-        else:
-            state[key] = torch.randn(value.shape, generator=gen) * 0.05
-    model.load_state_dict(state, strict=True)
-    buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
-    buffer.seek(0)
-    loaded = torch.load(buffer, weights_only=True)
-    fresh = case.build().eval()
-    fresh.load_state_dict(loaded, strict=True)  # strict: raises on any missing / unexpected key or shape
     with torch.no_grad():
-        a, b = model(x), fresh(x)
-    assert a.shape == (2, case.joints, 16, 8)
-    assert torch.isfinite(a).all() and a.abs().max() > 0
-    assert torch.equal(a, b)
+        out = model.eval()(torch.zeros(2, 3, 64, 32))
+    assert out.shape == (2, case.joints, 16, 8)
 
 
 def test_literal_spot_checks() -> None:
