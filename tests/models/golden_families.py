@@ -31,7 +31,7 @@ def seeded_state_dict(template: Mapping[str, torch.Tensor], seed: int = SEED) ->
     Every drawn value is u ~ U(-1, 1) on a 2^-23 grid from numpy's legacy RandomState.randint (a stream frozen
     across numpy versions, and 4x faster than its normal draws): conv/linear weights u * sqrt(3 / fan_in) (unit
     gain), BN weight and running_var 1 + u / 2, running_mean and every bias u / 10, num_batches_tracked 0.
-    Heatmaps then have RMS 0.3-4 except HRNet's (~3e3: its residual sums grow); the test's tolerance is relative,
+    Heatmap RMS is then 0.3 to 22, and 5e3 for HRNet (its residual sums grow); the test's tolerance is relative,
     and a 0.1 % change of one BN weight moves the heatmaps by more than 15x the float32 noise of channels_last.
     """
     rng = np.random.RandomState(seed)
