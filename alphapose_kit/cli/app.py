@@ -42,9 +42,11 @@ def _echo_err(message: str) -> None:
 
 def _register_commands() -> None:
     """Attach each command module's commands (imported here so each module stays Typer-only)."""
-    from alphapose_kit.cli import analyze, infer, models
+    from alphapose_kit.cli import analyze, bench, export, infer, models
 
     app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(infer.infer)
+    app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(export.export)
+    app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(bench.bench)
     app.add_typer(models.models_app, name="models")
     app.add_typer(analyze.analyze_app, name="analyze")
     from alphapose_kit.cli.eval import eval_command

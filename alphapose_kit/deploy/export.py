@@ -22,7 +22,7 @@ from alphapose_kit.config import load_config
 from alphapose_kit.deploy.calibration import PersonCrops, default_source, is_coco_file, person_crops
 from alphapose_kit.deploy.files import output_path, staged
 from alphapose_kit.deploy.metadata import detector_metadata, pose_metadata
-from alphapose_kit.deploy.onnx_export import DEFAULT_OPSET, check_opset, export_onnx
+from alphapose_kit.deploy.onnx_export import DEFAULT_OPSET, check_config_opset, check_opset, export_onnx
 from alphapose_kit.deploy.quantize import Int8Options
 from alphapose_kit.deploy.runtime import load_network
 from alphapose_kit.deploy.torchscript_export import export_torchscript
@@ -128,6 +128,8 @@ def export_pose(
     path = output_path(output, default_name)
     if path.suffix != suffix:
         raise AkitError(f"--format {fmt} writes {suffix} files; --output {path.name} has another suffix")
+    if fmt == "onnx" and model is None:
+        check_config_opset(cfg, opset)
     if model is None:
         from alphapose_kit.models.loader import load_pose_model
 

@@ -48,6 +48,14 @@ def check_opset(model: nn.Module, opset: int) -> None:
             raise AkitError(f"{op} cannot be exported at opset {opset}; it needs --opset {first} or later")
 
 
+def check_config_opset(cfg: Any, opset: int) -> None:
+    """:func:`check_opset` from a pose config alone, before any weights are read."""
+    from alphapose_kit.models.registry import build_pose_model
+
+    with torch.device("meta"):  # layer types only: no memory, no initialisation
+        check_opset(build_pose_model(cfg), opset)
+
+
 def import_deform_ops(model: nn.Module) -> None:
     """Import torchvision's ops before tracing a DCN network (akit imports them lazily, and an import inside a trace
     fails)."""
