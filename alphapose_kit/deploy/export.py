@@ -80,8 +80,7 @@ def _config_stem(config: str | Path | CfgNode) -> str:
     return "pose" if isinstance(config, CfgNode) else Path(str(config)).stem
 
 
-def _verification_crops(source: str | Path | None, cfg: CfgNode, limit: int, **kwargs: Any) -> PersonCrops:
-    chosen = source if source is not None else default_source()
+def _verification_crops(chosen: str | Path | None, cfg: CfgNode, limit: int, **kwargs: Any) -> PersonCrops:
     if chosen is None:
         raise AkitError("checking an export needs real people: pass --calib (a COCO keypoint file, images or a video)")
     return person_crops(chosen, tuple(cfg.DATA_PRESET.IMAGE_SIZE), limit, **kwargs)
@@ -138,12 +137,13 @@ def export_pose(
     if fmt == "onnx":
         check_opset(model, opset)
     needed = (int8.calib_size + int8.held_out) if int8 else VERIFY_CROPS
-    crops = _verification_crops(calib, cfg, needed, detector=detector, image_dir=calib_images)
+    source = calib if calib is not None else default_source()
+    crops = _verification_crops(source, cfg, needed, detector=detector, image_dir=calib_images)
     extra = {"opset": opset} if fmt == "onnx" else {}
     if int8 is not None:
         from alphapose_kit.deploy.int8 import export_int8
 
-        return export_int8(cfg, model, crops, path, int8, opset, dynamic_batch, calib_source=calib)
+        return export_int8(cfg, model, crops, path, int8, opset, dynamic_batch, source, calib_images)
     metadata = pose_metadata(cfg, precision=precision, fmt=fmt, dynamic_batch=dynamic_batch, **extra)
     exported = copy.deepcopy(model).half() if half else model
     example = torch.from_numpy(crops.crops[: 2 if dynamic_batch else 1])
