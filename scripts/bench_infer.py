@@ -75,6 +75,7 @@ def bias_person_class(model: DarknetYOLO, frame: np.ndarray, input_size: int, sh
     inputs: dict[int, torch.Tensor] = {}
     hooks = [layer.register_forward_pre_hook(lambda _m, x, i=i: inputs.update({i: x[0]})) for i, layer in heads]
     device = next(model.parameters()).device
+    model.eval()  # as the detector runs it: batch norm with its running statistics
     with torch.no_grad():
         model(letterbox_batch([frame], input_size, device))
         for hook in hooks:
@@ -209,12 +210,14 @@ def same_output(ours, theirs) -> bool:
     _, _, ids, poses, pose_scores, picks = theirs
     if [int(p) for p in picks] != ours.picked.tolist():
         return False
-    clusters = [np.asarray(i, np.float32).reshape(-1).astype(np.int64).tolist() for i in ids]
-    if clusters != [c.tolist() for c in ours.clusters] or not poses:
-        return clusters == [c.tolist() for c in ours.clusters]
-    return np.array_equal(np.stack([p.numpy() for p in poses]), ours.keypoints) and np.array_equal(
-        np.stack([s.numpy().reshape(-1) for s in pose_scores]), ours.keypoint_scores
-    )
+    if [np.asarray(i, np.float32).reshape(-1).astype(np.int64).tolist() for i in ids] != [
+        c.tolist() for c in ours.clusters
+    ]:
+        return False
+    if not poses:
+        return len(ours) == 0
+    keypoints, joint_scores = np.stack([p.numpy() for p in poses]), np.stack([s.numpy()[:, 0] for s in pose_scores])
+    return np.array_equal(keypoints, ours.keypoints) and np.array_equal(joint_scores, ours.keypoint_scores)
 
 
 def time_pose_nms(original, candidates: int, repeats: int) -> tuple[float, float | None, bool | None]:
