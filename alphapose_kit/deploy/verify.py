@@ -18,7 +18,7 @@ from alphapose_kit.codecs import decode_pose
 from alphapose_kit.errors import AkitError
 
 AGREE_RADIUS = 1.0  # heatmap pixels
-BOX_IOU = 0.9  # a detection agrees when the other model has a box of the same class at this IoU or more
+BOX_IOU = 0.9  # a detector candidate agrees when both models keep it, same class, boxes at this IoU or more
 Network = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -31,9 +31,8 @@ class Tolerance:
     min_agreement: float
 
 
-#: Boxes after NMS: a perturbation of 1e-6 can swap which of two near-tied boxes survives, so box agreement is held to
-#: this floor while the raw predictions are held to the fp32 / fp16 limits.
-DETECTOR_MIN_AGREEMENT = 0.90
+#: Detector candidates scoring less than this above the threshold are not compared (they may fall either side of it).
+CONFIDENT_MARGIN = 0.1
 TOLERANCES = {
     "fp32": Tolerance(rtol=1e-3, atol=1e-5, min_agreement=0.99),
     "fp16": Tolerance(rtol=2e-2, atol=1e-3, min_agreement=0.95),
@@ -49,7 +48,7 @@ class Comparison:
     max_abs_error: float
     reference_max: float  # max |output| of the reference: the scale the error is judged against
     agreement: float  # keypoints (pose) or boxes (detector) that agree, 0..1
-    mean_distance: float  # pose: mean keypoint distance in heatmap pixels; detector: 1 - mean IoU of matches
+    mean_distance: float  # pose: mean keypoint distance in heatmap pixels; detector: 1 - mean IoU of candidates
     unit: str = "keypoint"
 
     def line(self) -> str:
@@ -101,32 +100,47 @@ def compare_pose_networks(
     )
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU matrix of x1y1x2y2 boxes ``(M, 4)`` x ``(N, 4)``."""
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.clip(rb - lt, 0, None).prod(-1)
+def paired_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of ``a[i]`` with ``b[i]`` for x1y1x2y2 boxes ``(M, 4)``."""
+    inter = np.clip(np.minimum(a[:, 2:], b[:, 2:]) - np.maximum(a[:, :2], b[:, :2]), 0, None).prod(-1)
     area_a = (a[:, 2:] - a[:, :2]).clip(0).prod(-1)
     area_b = (b[:, 2:] - b[:, :2]).clip(0).prod(-1)
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+    return inter / np.maximum(area_a + area_b - inter, 1e-9)
 
 
-def detection_agreement(reference: list, candidate: list) -> tuple[float, float]:
-    """Fraction of boxes (both ways) with a same-label partner at IoU >= BOX_IOU, and 1 - mean IoU of matches."""
-    matched = total = 0
-    ious: list[float] = []
-    for ref, cand in zip(reference, candidate, strict=True):
-        total += max(len(ref), len(cand))
-        if not len(ref) or not len(cand):
-            continue
-        iou = box_iou(ref.boxes, cand.boxes)
-        if ref.labels is not None and cand.labels is not None:
-            iou = np.where(ref.labels[:, None] == cand.labels[None, :], iou, 0.0)
-        best = iou.max(axis=1)
-        matched += int(min((best >= BOX_IOU).sum(), (iou.max(axis=0) >= BOX_IOU).sum()))
-        ious.extend(best.tolist())
-    agreement = matched / total if total else 1.0
-    return agreement, (1.0 - float(np.mean(ious))) if ious else 0.0
+def _boxes_scores(pred: np.ndarray, score: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x1y1x2y2 boxes, scores and classes of every anchor of a YOLO prediction ``(..., 5 + C)``."""
+    xy, half = pred[..., :2], pred[..., 2:4] / 2
+    class_score, labels = pred[..., 5:].max(-1), pred[..., 5:].argmax(-1)
+    scores = pred[..., 4] * class_score if score == "objectness*class" else pred[..., 4]
+    return np.concatenate([xy - half, xy + half], -1).reshape(-1, 4), scores.reshape(-1), labels.reshape(-1)
+
+
+def candidate_agreement(
+    reference: np.ndarray,
+    candidate: np.ndarray,
+    conf: float,
+    score: str = "objectness",
+    classes: tuple[int, ...] | None = (0,),
+) -> tuple[float, float, int]:
+    """How well two YOLO prediction tensors agree on the boxes NMS starts from, anchor by anchor.
+
+    Counted are the anchors that either model scores at least ``conf + CONFIDENT_MARGIN`` (in ``classes``); one
+    agrees when both models keep it (score > ``conf``), give it the same class and boxes at IoU >= BOX_IOU. NMS is
+    a deterministic function of these candidates, but it can swap near-tied boxes on a perturbation of 1e-6, so the
+    boxes after NMS are not what is compared. Returns (agreement, 1 - mean IoU, anchors counted).
+    """
+    ref_boxes, ref_scores, ref_labels = _boxes_scores(reference.astype(np.float64), score)
+    cand_boxes, cand_scores, cand_labels = _boxes_scores(candidate.astype(np.float64), score)
+    wanted = np.ones_like(ref_labels, dtype=bool)
+    if classes is not None:
+        wanted = np.isin(ref_labels, classes) | np.isin(cand_labels, classes)
+    counted = wanted & ((ref_scores >= conf + CONFIDENT_MARGIN) | (cand_scores >= conf + CONFIDENT_MARGIN))
+    if not counted.any():
+        return 1.0, 0.0, 0
+    iou = paired_iou(ref_boxes[counted], cand_boxes[counted])
+    same = (ref_scores[counted] > conf) & (cand_scores[counted] > conf) & (ref_labels[counted] == cand_labels[counted])
+    return float(np.mean(same & (iou >= BOX_IOU))), float(1 - iou.mean()), int(counted.sum())
 
 
 def check_tolerance(comparison: Comparison, tolerance: Tolerance, what: str) -> None:

@@ -1,4 +1,5 @@
-"""Export checks: heatmap error and keypoint agreement on hand-built heatmaps, box agreement, tolerances."""
+"""Export checks: heatmap error and keypoint agreement on hand-built heatmaps, detector candidate agreement on
+hand-built YOLO rows, tolerances."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from alphapose_kit.deploy.verify import (
     TOLERANCES,
     Comparison,
     Tolerance,
-    box_iou,
+    candidate_agreement,
     check_tolerance,
     compare_heatmaps,
-    detection_agreement,
+    paired_iou,
 )
-from alphapose_kit.detectors import Detections
 from alphapose_kit.errors import AkitError
 
 
@@ -58,18 +58,38 @@ def test_tolerance_limits() -> None:
     check_tolerance(disagree, Tolerance(1, 1, 0.8), "x")
 
 
-def test_box_iou_and_detection_agreement() -> None:
-    a = np.array([[0, 0, 10, 10], [20, 20, 30, 30]], np.float32)
-    b = np.array([[0, 0, 10, 5], [20, 20, 30, 30], [50, 50, 60, 60]], np.float32)
-    iou = box_iou(a, b)
-    assert iou[0, 0] == pytest.approx(0.5) and iou[1, 1] == pytest.approx(1.0) and iou[0, 2] == 0.0
-    ref = [Detections(a, np.ones(2), labels=[0, 0])]
-    same = [Detections(a.copy(), np.ones(2), labels=[0, 0])]
-    assert detection_agreement(ref, same) == (1.0, 0.0)
-    # one of two boxes matches, and the candidate has a third: 1 matched of max(2, 3)
-    other = [Detections(b, np.ones(3), labels=[0, 0, 0])]
-    agreement, _ = detection_agreement(ref, other)
-    assert agreement == pytest.approx(1 / 3)
-    relabelled = [Detections(a.copy(), np.ones(2), labels=[0, 1])]  # same box, other class: no match
-    assert detection_agreement(ref, relabelled)[0] == pytest.approx(0.5)
-    assert detection_agreement([Detections.empty()], [Detections.empty()]) == (1.0, 0.0)
+def _prediction(rows: list[list[float]]) -> np.ndarray:
+    """YOLO rows (cx, cy, w, h, objectness, person score, other class score) as a (1, anchors, 7) tensor."""
+    return np.asarray([rows], np.float32)
+
+
+def test_paired_iou() -> None:
+    a = np.array([[0, 0, 10, 10], [20, 20, 30, 30], [0, 0, 1, 1]], np.float32)
+    b = np.array([[0, 0, 10, 5], [20, 20, 30, 30], [5, 5, 6, 6]], np.float32)
+    np.testing.assert_allclose(paired_iou(a, b), [0.5, 1.0, 0.0])
+
+
+def test_candidate_agreement_anchor_by_anchor() -> None:
+    ref = _prediction(
+        [
+            [50, 50, 20, 20, 0.9, 0.9, 0.1],  # confident person
+            [80, 80, 20, 20, 0.8, 0.9, 0.1],  # confident person
+            [10, 10, 4, 4, 0.12, 0.9, 0.1],  # at the threshold (0.1): not counted
+            [30, 30, 10, 10, 0.9, 0.1, 0.9],  # another class: not counted
+            [90, 90, 10, 10, 0.05, 0.9, 0.1],  # dropped by both
+        ]
+    )
+    same = ref.copy()
+    same[0, :, :4] += 0.01
+    assert candidate_agreement(ref, same, conf=0.1)[::2] == (1.0, 2)
+    moved = ref.copy()
+    moved[0, 1, 0] += 10  # second box shifted by half its width: IoU 1/3
+    moved[0, 2, 4] = 0.09  # the threshold box flips: still not counted
+    agreement, distance, counted = candidate_agreement(ref, moved, conf=0.1)
+    assert (agreement, counted) == (0.5, 2) and distance == pytest.approx((1 - 1 / 3) / 2)
+    relabelled = ref.copy()
+    relabelled[0, 0, 5], relabelled[0, 0, 6] = 0.1, 0.9  # the first anchor now says 'other class'
+    assert candidate_agreement(ref, relabelled, conf=0.1)[0] == 0.5
+    # with objectness x class scores the second anchor (0.8 x 0.9 = 0.72) still counts; nothing confident: 1.0
+    assert candidate_agreement(ref, ref, conf=0.1, score="objectness*class")[2] == 2
+    assert candidate_agreement(ref, ref, conf=0.95) == (1.0, 0.0, 0)
