@@ -52,6 +52,9 @@ def _register_commands() -> None:
     from alphapose_kit.cli.eval import eval_command
 
     app.command("eval", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(eval_command)
+    from alphapose_kit.cli.train import train_command
+
+    app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(train_command)
 
 
 _register_commands()

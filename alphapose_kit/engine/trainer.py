@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,11 +29,21 @@ from yacs.config import CfgNode
 from alphapose_kit.config import dump_config, load_config
 from alphapose_kit.engine import run_files
 from alphapose_kit.engine.checkpoints import FORMAT, InitReport, init_from, load_checkpoint, save_checkpoint
-from alphapose_kit.engine.distributed import DistContext, all_sum, all_true, barrier, init_distributed, shutdown
+from alphapose_kit.engine.distributed import (
+    DistContext,
+    all_sum,
+    all_true,
+    barrier,
+    broadcast_object,
+    init_distributed,
+    shutdown,
+)
 from alphapose_kit.engine.ema import ModelEMA
 from alphapose_kit.engine.losses import PoseCriterion
 from alphapose_kit.engine.schedule import dpg_active, learning_rate
 from alphapose_kit.engine.sync_bn import convert_sync_batchnorm
+from alphapose_kit.engine.train_options import TrainOptions
+from alphapose_kit.engine.validate import Validator, coco_validator
 from alphapose_kit.errors import AkitError, ConfigError
 from alphapose_kit.io.checkpoint import load_into, read_state_dict
 from alphapose_kit.io.writers import ensure_writable_dir, next_run_dir
@@ -45,30 +54,6 @@ from alphapose_kit.utils.logging import get_logger
 LOG = get_logger("train")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 LAST_NAME, BEST_NAME = "last.pth", "best.pth"
-
-#: ``validator(model, epoch) -> {"AP": ..., "AP_det": ...}``, run on rank 0 with the model in eval mode.
-Validator = Callable[[nn.Module, int], dict[str, float]]
-
-
-@dataclass
-class TrainOptions:
-    """What ``akit train`` takes; ``None`` leaves the config's value (``--opts`` pairs are applied first)."""
-
-    config: str | Path | CfgNode | None = None
-    train_ann: str | Path | None = None
-    train_images: str | Path | None = None
-    val_ann: str | Path | None = None
-    val_images: str | Path | None = None
-    epochs: int | None = None
-    batch: int | None = None
-    lr: float | None = None
-    seed: int | None = None
-    device: str = "auto"
-    outdir: str | Path | None = None
-    resume: str | Path | None = None
-    init_from: str | Path | None = None
-    opts: Sequence[str] = ()
-    progress: bool = True
 
 
 @dataclass
@@ -400,16 +385,13 @@ class Trainer:
         )
 
     def validate(self) -> dict[str, float]:
-        """Validation AP on rank 0 (others wait); the eval model is put back in train mode by the next epoch."""
-        result: dict[str, float] = {}
-        if self.ctx.is_main and self.validator is not None:
-            model = self.eval_model()
-            model.eval()
-            with torch.no_grad():
-                result = self.validator(model, self.epoch)
-            model.train()
-        barrier(self.ctx)
-        return result
+        """Validation AP of the eval model on every process (the next epoch puts the network back in train mode)."""
+        if self.validator is None:
+            return {}
+        model = self.eval_model()
+        model.eval()
+        with torch.no_grad():
+            return self.validator(model, self.epoch)
 
     def save_epoch(self, row: dict[str, Any]) -> None:
         """Rank 0: ``last.pth`` every epoch, ``best.pth`` when the GT-box AP improves, metrics, curves, log line."""
@@ -467,7 +449,8 @@ def _resumed_config(options: TrainOptions, payload: dict[str, Any], origin: Path
 
 
 def _run_dir(options: TrainOptions, ctx: DistContext, resumed: Path | None) -> Path:
-    """The run folder: the resumed checkpoint's, ``--outdir``, or the next free ``runs/train/expN`` (rank 0 picks)."""
+    """The run folder: the resumed checkpoint's, ``--outdir``, or the next free ``runs/train/expN`` (rank 0 picks;
+    created only once everything has loaded, so a failed start leaves no empty run)."""
     if resumed is not None:
         return resumed.parent
     chosen: Path | None = None
@@ -480,8 +463,6 @@ def _run_dir(options: TrainOptions, ctx: DistContext, resumed: Path | None) -> P
                 )
         else:
             chosen = next_run_dir("runs/train")
-        ensure_writable_dir(chosen)
-    from alphapose_kit.engine.distributed import broadcast_object
 
     return Path(str(broadcast_object(ctx, str(chosen))))
 
@@ -517,16 +498,16 @@ def train(options: TrainOptions | None = None, validator: Validator | None = Non
         else:
             cfg = resolve_config(options)
         train_set = build_train_set(cfg)
-        if validator is None and int(cfg.TRAIN.VAL_INTERVAL) > 0:
-            from alphapose_kit.engine.validate import default_validator
-
-            validator = default_validator(cfg, ctx.device)
         run_dir = _run_dir(options, ctx, origin)
-        trainer = Trainer(cfg, run_dir, train_set, ctx, validator, options.init_from, options.progress)
+        if validator is None and int(cfg.TRAIN.VAL_INTERVAL) > 0:
+            ann, images = split_paths(cfg, "VAL")
+            validator = coco_validator(cfg, ann, images, run_dir / run_files.CONFIG_NAME, run_dir / "val", ctx.device)
+        trainer = Trainer(cfg, run_dir, train_set, ctx, validator, options.init_from, not options.quiet)
         if payload is not None and origin is not None:
             trainer.restore(payload, origin)
             LOG.info("resuming %s after epoch %d", origin, trainer.epoch)
         if ctx.is_main:
+            ensure_writable_dir(run_dir)
             run_files.write_config(run_dir, cfg)
             run_files.write_manifest(
                 run_dir,

@@ -1,0 +1,47 @@
+"""Typer signatures made from an options dataclass whose fields carry their flags and help
+(:func:`alphapose_kit.engine.options.option`), so a command's CLI and its library options never disagree."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+import typer
+
+from alphapose_kit.errors import AkitError
+
+
+def options_signature(options_cls: type, skip: Sequence[str] = ("opts",)) -> inspect.Signature:
+    """``(ctx, --flag ...)``: one keyword-only Typer option per field of ``options_cls`` except ``skip``."""
+    hints = typing.get_type_hints(options_cls)
+    params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
+    for f in dataclasses.fields(options_cls):
+        if f.name in skip:
+            continue
+        option = typer.Option(*f.metadata["flags"], help=f.metadata["help"], show_default=f.default not in (None, ""))
+        params.append(
+            inspect.Parameter(
+                f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=Annotated[hints[f.name], option]
+            )
+        )
+    return inspect.Signature(params)
+
+
+def apply_signature(command: Callable[..., Any], options_cls: type, skip: Sequence[str] = ("opts",)) -> None:
+    """Give ``command(ctx, **flags)`` the Typer signature of ``options_cls``."""
+    signature = options_signature(options_cls, skip)
+    command.__signature__ = signature  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
+
+
+def trailing_opts(extra: list[str], command: str) -> list[str]:
+    """The ``--opts KEY VALUE ...`` pairs left at the end of a command line; anything else is an error."""
+    if not extra:
+        return []
+    if extra[0] != "--opts":
+        kind = "option" if extra[0].startswith("-") else "argument"
+        raise AkitError(f"unexpected {kind} {extra[0]!r}; see akit {command} --help")
+    return extra[1:]

@@ -1,0 +1,207 @@
+"""``akit train`` end to end on the shared COCO images: the proof that it learns, resume, torchrun, one-line errors.
+
+The network is the tiny TinyPoseTest (tests/engine/tiny_model.py) at a 128 x 96 input so that everything runs on
+two CPU cores; the data, targets, loss, checkpoints, decoder and ``akit eval`` are the real ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import tests.engine.tiny_model  # noqa: F401  (registers TinyPoseTest in this process)
+from alphapose_kit.cli.app import main
+from alphapose_kit.engine.run_files import read_metrics
+from alphapose_kit.engine.trainer import Trainer
+from tests.engine.tiny_model import TINY_OPTS
+from tests.paths import COCO, REPO
+
+ANN = COCO / "person_keypoints.json"
+SMALL = [
+    *TINY_OPTS,
+    "DATA_PRESET.IMAGE_SIZE", "[128, 96]",
+    "DATA_PRESET.HEATMAP_SIZE", "[32, 24]",
+    "TRAIN.DPG_MILESTONE", "-1",
+    "TRAIN.NUM_WORKERS", "1",
+]  # fmt: skip
+NO_AUG = ["DATASET.TRAIN.AUG.SCALE_FACTOR", "0", "DATASET.TRAIN.AUG.ROT_FACTOR", "0", "DATASET.TRAIN.AUG.FLIP", "false"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One intra-op thread: on a shared 2-core machine two spinning threads are several times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _repeated_annotations(tmp_path: Path, times: int) -> Path:
+    """The shared COCO annotation file with every person listed ``times`` times (an epoch = ``times`` passes)."""
+    data = json.loads(ANN.read_text())
+    people = data["annotations"]
+    data["annotations"] = [{**a, "id": a["id"] * 100 + r} for r in range(times) for a in people]
+    path = tmp_path / f"train_x{times}.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _train(tmp_path: Path, run: Path, *extra: str, ann: Path | None = None) -> int:
+    return main(
+        ["train", "--train-ann", str(ann or ANN), "--train-images", str(COCO), "--val-ann", str(ANN),
+         "--val-images", str(COCO), "--outdir", str(run), "--quiet", *extra]
+    )  # fmt: skip
+
+
+# --- PROOF THAT IT LEARNS (the slowest test of this file: ~30-60 s on 2 cores) -------------------------------------
+
+
+def test_proof_it_learns_memorises_the_shared_coco_people(tmp_path: Path) -> None:
+    """300 Adam steps on the 12 annotated people (augmentation off): the loss falls, AlphaPose's training accuracy
+    passes 0.8, and ``akit eval`` of best.pth on the same images scores AP > 0.5. Evidence that data, targets, loss,
+    checkpoint, decoder and evaluation fit together (memorisation, not generalisation)."""
+    train_ann = _repeated_annotations(tmp_path, 12)  # 144 samples: 12 steps of 12 per epoch, 25 epochs
+    run = tmp_path / "run"
+    code = _train(
+        tmp_path, run, "--epochs", "25", "--batch", "12", "--lr", "3e-3",
+        "--opts", *SMALL, *NO_AUG, "TRAIN.VAL_INTERVAL", "25", ann=train_ann,
+    )  # fmt: skip
+    assert code == 0
+    rows = read_metrics(run)
+    assert len(rows) == 25
+    assert rows[-1]["loss"] < rows[0]["loss"] / 5  # the loss falls
+    assert rows[-1]["accuracy"] > 0.8  # AlphaPose's calc_accuracy on the training batches
+    assert rows[-1]["AP"] > 0.5  # the trainer's own validation (akit eval's evaluator, GT boxes)
+    assert {p.name for p in run.iterdir()} >= {"last.pth", "best.pth", "metrics.csv", "curves.png", "config.yaml"}
+    out = tmp_path / "eval"
+    assert main(["eval", "--coco", str(ANN), "--images", str(COCO), "--config", str(run / "config.yaml"),
+                 "--checkpoint", str(run / "best.pth"), "--outdir", str(out), "--quiet"]) == 0  # fmt: skip
+    ap = json.loads((out / "metrics.json").read_text())["AP"]
+    assert ap > 0.5 and ap == pytest.approx(rows[-1]["AP"])
+
+
+# --- resume, manifest, torchrun ------------------------------------------------------------------------------------
+
+
+def _stop_after_first_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = Trainer.save_epoch
+
+    def save_then_stop(self: Trainer, row: dict) -> None:
+        original(self, row)
+        if self.epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "save_epoch", save_then_stop)
+
+
+def test_interrupted_run_resumes_from_its_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = tmp_path / "run"
+    args = ["--epochs", "2", "--batch", "6", "--opts", *SMALL, "TRAIN.VAL_INTERVAL", "0"]
+    with monkeypatch.context() as patch:
+        _stop_after_first_epoch(patch)
+        assert _train(tmp_path, run, *args) == 130  # interrupted after epoch 1: last.pth kept
+    assert [r["epoch"] for r in read_metrics(run)] == [1]
+    assert main(["train", "--resume", str(run), "--quiet"]) == 0
+    assert [r["epoch"] for r in read_metrics(run)] == [1, 2]
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["seed"] == 0 and manifest["datasets"]["train"]["sha256"]
+    assert manifest["resumes"][0]["resumed_from"] == str(run / "last.pth")
+    assert torch.load(run / "last.pth", weights_only=True)["epoch"] == 2
+
+
+def test_resume_with_another_config_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    run = tmp_path / "run"
+    assert _train(tmp_path, run, "--epochs", "1", "--batch", "12", "--opts", *SMALL, "TRAIN.VAL_INTERVAL", "0") == 0
+    before = (run / "last.pth").read_bytes()
+    assert main(["train", "--resume", str(run), "--lr", "0.01", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [err[0]] and "another config (differs at TRAIN.LR (0.001 vs 0.01))" in err[0]
+    assert (run / "last.pth").read_bytes() == before
+    assert _train(tmp_path, run, "--epochs", "1", "--opts", *SMALL) == 1  # an existing run is never overwritten
+    assert "already holds a training run" in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_torchrun_two_processes_write_a_checkpoint_that_resumes(tmp_path: Path) -> None:
+    """gloo DDP through torchrun (2 CPU processes); stopped after epoch 1, then resumed in one process."""
+    run = tmp_path / "run"
+    launcher = tmp_path / "akit_tiny.py"  # the akit CLI with TinyPoseTest registered, stopping after epoch 1
+    launcher.write_text(
+        "import sys\nimport tests.engine.tiny_model\nfrom alphapose_kit.engine.trainer import Trainer\n"
+        "save = Trainer.save_epoch\n"
+        "def save_then_stop(self, row):\n    save(self, row)\n    if self.epoch == 1:\n        sys.exit(3)\n"
+        "Trainer.save_epoch = save_then_stop\n"
+        "from alphapose_kit.cli.app import main\nsys.exit(main())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    args = ["train", "--train-ann", str(ANN), "--train-images", str(COCO), "--val-ann", str(ANN), "--val-images",
+            str(COCO), "--outdir", str(run), "--quiet", "--device", "cpu", "--epochs", "2", "--batch", "3", "--opts",
+            *SMALL, "TRAIN.SYNC_BN", "true", "TRAIN.VAL_INTERVAL", "1", "TRAIN.NUM_WORKERS", "0"]  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(_free_port()),
+         str(launcher), *args],
+        env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert proc.returncode != 0, proc.stderr[-2000:]  # stopped on purpose after epoch 1
+    first = torch.load(run / "last.pth", weights_only=True)
+    assert first["epoch"] == 1 and first["global_step"] == 2  # 12 people / (2 processes x 3) = 2 steps
+    assert read_metrics(run)[0]["AP"] is not None  # validation ran with both processes
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["world_size"] == 2
+    assert main(["train", "--resume", str(run), "--quiet", "--device", "cpu"]) == 0
+    assert torch.load(run / "last.pth", weights_only=True)["epoch"] == 2
+
+
+# --- one-line errors -----------------------------------------------------------------------------------------------
+
+
+def _write(tmp_path: Path, name: str, data: dict) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("no_keypoints", "has no keypoints"),
+        ("joint_count", "predicts 17 joints but"),
+        ("missing_image", "are missing under"),
+        ("typo", "unknown config key TRAIN.LRR; did you mean TRAIN.LR?"),
+    ],
+)
+def test_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture, case: str, message: str) -> None:
+    data = json.loads(ANN.read_text())
+    ann = ANN
+    extra: list[str] = []
+    if case == "no_keypoints":
+        for a in data["annotations"]:
+            a.pop("keypoints")
+        ann = _write(tmp_path, "a.json", data)
+    elif case == "joint_count":
+        for a in data["annotations"]:
+            a["keypoints"] = a["keypoints"][:6]
+        data["categories"][0].pop("keypoints")
+        ann = _write(tmp_path, "a.json", data)
+    elif case == "missing_image":
+        data["images"][1]["file_name"] = "nowhere.jpg"
+        ann = _write(tmp_path, "a.json", data)
+    else:
+        extra = ["TRAIN.LRR", "0.1"]
+    run = tmp_path / "run"
+    assert _train(tmp_path, run, "--epochs", "1", "--opts", *SMALL, *extra, ann=ann) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("akit: error: ") and message in err[0], err
+    assert not run.exists()  # nothing written for a run that never started
