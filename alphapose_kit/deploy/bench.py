@@ -205,13 +205,13 @@ def _build_backends(
             network = TorchScriptNetwork(path, device)
         elif name == "onnxruntime":
             path = export_pose(cfg, output=folder / "pose.onnx", dynamic_batch=True, calib=calib, model=model).path
-            network = OnnxRuntimeNetwork(path, device)
+            network = OnnxRuntimeNetwork(path, device, torch.get_num_threads())
         elif name == "int8":
             options = Int8Options(calib_size=32, held_out=8, bench_rounds=0, min_agreement=0.0)
             path = export_pose(
                 cfg, output=folder / "pose-int8.onnx", dynamic_batch=True, int8=options, calib=calib, model=model
             ).path
-            network, device_used = OnnxRuntimeNetwork(path, cpu), cpu
+            network, device_used = OnnxRuntimeNetwork(path, cpu, torch.get_num_threads()), cpu
             built.append(Backend(name, network, device_used))
             continue
         else:

@@ -102,7 +102,7 @@ def export_int8(
             opset=opset,
             dynamic_batch=dynamic_batch,
         )
-        fp32_net = OnnxRuntimeNetwork(fp32_path)
+        fp32_net = OnnxRuntimeNetwork(fp32_path, threads=torch.get_num_threads())  # as many threads as torch
         check_tolerance(
             compare_pose_networks(model, fp32_net, held.crops, base["loss_type"], base["norm_type"]),
             TOLERANCES["fp32"],
@@ -128,7 +128,7 @@ def export_int8(
         proto = onnx.load(str(int8_raw))
         embed_onnx(proto, metadata)
         onnx.save(proto, str(int8_raw))
-        int8_net = OnnxRuntimeNetwork(int8_raw)
+        int8_net = OnnxRuntimeNetwork(int8_raw, threads=torch.get_num_threads())
         comparison = compare_pose_networks(model, int8_net, held.crops, base["loss_type"], base["norm_type"])
         log.info("INT8 vs fp32: %s", comparison.line())
         sensitive = sensitive_layers(

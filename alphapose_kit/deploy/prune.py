@@ -29,6 +29,7 @@ from alphapose_kit.utils.logging import get_logger
 log = get_logger("deploy")
 
 IMPORTANCES = ("l1", "l2", "taylor")
+ROUND_TO = 8
 
 
 def check_ratio(ratio: float) -> None:
@@ -231,14 +232,26 @@ def heatmap_targets(cfg: CfgNode, crops: Any) -> tuple[np.ndarray, np.ndarray]:
     return maps.astype(np.float32), weights.astype(np.float32)[..., None, None]
 
 
+def kept_blocks(blocks: int, ratio: float, round_to: int) -> int:
+    """How many of ``blocks`` channel groups a layer keeps: ``(1 - ratio)`` of them, rounded to a multiple of
+    ``round_to`` (convolution kernels are fastest on channel counts that are multiples of 8), at least ``round_to``;
+    all of them when the rounding leaves nothing to cut."""
+    keep = round(blocks * (1 - ratio) / round_to) * round_to
+    return min(blocks, max(round_to, keep))
+
+
 def prune_network(
     model: nn.Module,
     example: torch.Tensor,
     ratio: float,
     importance: str = "l2",
     taylor_data: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    round_to: int = ROUND_TO,
 ) -> nn.Module:
-    """Prune ``ratio`` of the channel groups of every prunable layer of ``model`` in place; returns ``model``."""
+    """Prune ``ratio`` of the channel groups of every prunable layer of ``model`` in place; returns ``model``.
+
+    Kept channel counts are multiples of ``round_to`` (after a PixelShuffle(r): ``r^2 round_to`` before it).
+    """
     tp = _tp()
     check_ratio(ratio)
     scorer = _importance(importance)
@@ -270,8 +283,8 @@ def prune_network(
         if channels % block:
             continue
         per_block = scores.reshape(channels // block, block).mean(dim=1)
-        n_cut = int(ratio * len(per_block))
-        if n_cut == 0 or n_cut >= len(per_block):
+        n_cut = len(per_block) - kept_blocks(len(per_block), ratio, round_to)
+        if n_cut <= 0:
             continue
         cut = torch.argsort(per_block)[:n_cut].tolist()
         idxs = sorted(b * block + k for b in cut for k in range(block))

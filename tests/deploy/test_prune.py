@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from alphapose_kit.config import load_config
-from alphapose_kit.deploy.prune import count_macs, prune_network, prune_pose
+from alphapose_kit.deploy.prune import count_macs, kept_blocks, prune_network, prune_pose
 from alphapose_kit.errors import AkitError
 from alphapose_kit.models.loader import load_pose_model
 from alphapose_kit.models.widths import apply_widths, parse_widths
@@ -58,7 +58,7 @@ def test_pixel_shuffle_blocks_are_cut_whole() -> None:
     x = torch.randn(2, 3, 8, 8)
     with torch.no_grad():
         before = net(x)
-    prune_network(net, x[:1], 0.5)
+    prune_network(net, x[:1], 0.5, round_to=1)
     assert net.conv.out_channels == 8 and net.bn.num_features == 8 and net.head.in_channels == 2
     with torch.no_grad():
         torch.testing.assert_close(net(x), before)  # only dead channels went, in whole groups of r^2 = 4
@@ -74,7 +74,7 @@ def test_pixel_unshuffle_spreads_each_channel() -> None:
     x = torch.randn(2, 3, 8, 8)
     with torch.no_grad():
         before = net(x)
-    prune_network(net, x[:1], 0.25)
+    prune_network(net, x[:1], 0.25, round_to=1)
     assert net.conv.out_channels == 3 and net.head.in_channels == 12
     with torch.no_grad():
         torch.testing.assert_close(net(x), before)
@@ -90,7 +90,8 @@ def test_fastpose_r50_prunes_layer4_and_the_duc_head() -> None:
     assert 1 - after[0] / before[0] >= 0.25  # the issue's goal for --prune 0.3
     assert model.preact.layer4[2].conv3.out_channels < 2048  # layer4's output (feeding suffle1) is pruned
     assert model.duc1.conv.in_channels == model.preact.layer4[2].conv3.out_channels // 4
-    assert model.duc1.conv.out_channels < 1024 and model.duc1.conv.out_channels % 4 == 0
+    assert model.duc1.conv.out_channels < 1024 and model.duc1.conv.out_channels % 32 == 0  # 8 after the shuffle
+    assert model.preact.layer1[0].conv1.out_channels % 8 == 0
     assert model.duc2.conv.in_channels == model.duc1.conv.out_channels // 4
     assert model.conv_out.in_channels == model.duc2.conv.out_channels // 4 and model.conv_out.out_channels == 17
     assert model(torch.randn(2, 3, 128, 96)).shape == (2, 17, 32, 24)
@@ -133,6 +134,14 @@ def test_taylor_importance_uses_annotated_keypoints(tmp_path) -> None:
     assert result.flops_removed > 0.4
     with pytest.raises(AkitError, match="needs --calib with keypoint annotations"):
         prune_pose(COCO_CFG, ckpt, 0.5, importance="taylor", calib=COCO, output=tmp_path / "u.yaml", opts=TINY)
+
+
+def test_kept_blocks_round_to_multiples() -> None:
+    assert kept_blocks(64, 0.3, 8) == 48  # 44.8 -> 48
+    assert kept_blocks(64, 0.3, 1) == 45
+    assert kept_blocks(16, 0.3, 8) == 8  # 11.2 -> 8
+    assert kept_blocks(4, 0.5, 8) == 4  # fewer blocks than one rounding step: nothing cut
+    assert kept_blocks(12, 0.9, 8) == 8  # at least round_to
 
 
 @pytest.mark.parametrize("ratio", [0, 1, -0.2, 1.5])
