@@ -13,6 +13,7 @@ restored.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -167,14 +168,13 @@ def initialise(model: nn.Module, cfg: CfgNode, source: str | Path | None) -> Ini
     return init_from(model, partial) if partial else None
 
 
-def _worker_count(cfg: CfgNode, ctx: DistContext) -> int:
+def worker_count(cfg: CfgNode, world_size: int = 1) -> int:
+    """DataLoader workers per process: ``TRAIN.NUM_WORKERS``, or (-1) the CPUs shared by the processes, 1 to 8."""
     workers = int(cfg.TRAIN.NUM_WORKERS)
     if workers >= 0:
         return workers
-    import os
-
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(8, cpus // ctx.world_size))
+    return max(1, min(8, cpus // world_size))
 
 
 def _to_device(value: Any, device: torch.device) -> Any:
@@ -229,7 +229,7 @@ class Trainer:
             train_set,
             batch_size=int(cfg.TRAIN.BATCH_SIZE),
             sampler=self.sampler,
-            num_workers=_worker_count(cfg, ctx),
+            num_workers=worker_count(cfg, ctx.world_size),
             pin_memory=ctx.device.type == "cuda",
             drop_last=False,
         )
