@@ -48,9 +48,10 @@ ZERO_SCORE = 1e-5  # keypoint scores that are exactly 0 become this
 # validate.py OKS-NMS constants.
 OKS_VISIBLE_SCORE = 0.2  # joints scoring above this make up the rescoring mean
 
-# Torch calls get fewer elements than this, so that each runs on one thread: below it torch parallelises neither its
-# vectorised math functions (grain 2048) nor its reductions (grain 32768); a fork/join would cost more than the work.
+# Torch calls stay below torch's parallel grains, so that each runs on one thread (a fork/join per small call would
+# cost more than the work): 2048 elements for its vectorised math functions, 32768 for reductions.
 _SERIAL = 2048
+_SERIAL_SUM = 32767
 _BLOCK = 1 << 20  # elements per array in one block of candidate pairs (bounds memory for crowded frames)
 _EXP_NORMAL_LIMIT = -87.5  # float32 exp is subnormal or 0 below this argument
 
@@ -153,6 +154,8 @@ def _extent_areas(poses: np.ndarray) -> np.ndarray:
 def _t(fn, array: np.ndarray) -> np.ndarray:
     """An elementwise torch function of a float32 array, in serial chunks (elementwise: chunking changes no bit)."""
     flat = np.ascontiguousarray(array).reshape(-1)
+    if flat.size <= _SERIAL:
+        return fn(torch.from_numpy(flat)).numpy().reshape(np.shape(array))
     out = np.empty_like(flat)
     for start in range(0, flat.size, _SERIAL):
         out[start : start + _SERIAL] = fn(torch.from_numpy(flat[start : start + _SERIAL])).numpy()
@@ -164,7 +167,7 @@ def _tsum(array: np.ndarray, keepdim: bool = False) -> np.ndarray:
     chunks of whole slices along axis 0; torch sums each slice on its own, so no bit changes."""
     array = np.ascontiguousarray(array)
     n = array.shape[0]
-    rows = max(1, _SERIAL * n // max(1, array.size))
+    rows = max(1, _SERIAL_SUM * n // max(1, array.size))
     if n <= rows:
         return torch.sum(torch.from_numpy(array), dim=1, keepdim=keepdim).numpy()
     parts = [torch.sum(torch.from_numpy(array[i : i + rows]), dim=1, keepdim=keepdim) for i in range(0, n, rows)]
@@ -281,23 +284,28 @@ def _greedy(human: np.ndarray, indptr: np.ndarray, targets: np.ndarray) -> tuple
 
 def _merge(kp: np.ndarray, s: np.ndarray, merge_r: np.ndarray, picks: np.ndarray, clusters: list[np.ndarray]):
     """Score-weighted merges (``p_merge_fast``): per joint, the members within min(ref, 15) px of the pick's joint,
-    weighted by their scores -> (M, K, 2), (M, K). Clusters of equal size are merged together (each sums on its
-    own, see :func:`_tsum`)."""
+    weighted by their scores -> (M, K, 2), (M, K). The members' weights are computed for all clusters at once; the
+    sums over members for clusters of equal size together (each sums on its own, see :func:`_tsum`)."""
     k = s.shape[1]
+    sizes = np.array([len(c) for c in clusters])
+    order = np.argsort(sizes, kind="stable")  # clusters grouped by size; their members laid out in that order
+    members = np.concatenate([clusters[i] for i in order])
+    pick_of_member = np.repeat(picks[order], sizes[order])
+    preds = np.take(kp, members, 0)  # (T, K, 2)
+    diff = np.take(kp, pick_of_member, 0) - preds  # the original's ref_pose - cluster_preds
+    within = _distances(diff[..., 0], diff[..., 1]) <= merge_r[pick_of_member, None]
+    masked = np.take(s, members, 0) * within.astype(_F32)  # multiplied, not selected: NaN/inf members propagate
     poses = np.empty((len(picks), k, 2), _F32)
     pose_scores = np.empty((len(picks), k), _F32)
-    sizes = np.array([len(c) for c in clusters])
-    by_size = np.argsort(sizes, kind="stable")
-    for rows in np.split(by_size, np.flatnonzero(np.diff(sizes[by_size])) + 1):
-        members = np.stack([clusters[i] for i in rows])  # (G, size)
-        pick = picks[rows]
-        preds, ref_pose = np.take(kp, members, 0), np.take(kp, pick, 0)[:, None]  # (G, size, K, 2), (G, 1, K, 2)
-        diff = ref_pose - preds
-        within = _distances(diff[..., 0], diff[..., 1]) <= merge_r[pick, None, None]
-        masked = np.take(s, members, 0) * within.astype(_F32)  # multiplied, not selected: NaN/inf propagate
-        normed = masked / _tsum(masked, keepdim=True)
-        poses[rows] = _tsum(preds * normed[..., None])
-        pose_scores[rows] = _tsum(masked * normed)
+    start = 0
+    for rows in np.split(order, np.flatnonzero(np.diff(sizes[order])) + 1):
+        size = int(sizes[rows[0]])
+        end = start + len(rows) * size
+        group = masked[start:end].reshape(len(rows), size, k)
+        normed = group / _tsum(group, keepdim=True)
+        poses[rows] = _tsum(preds[start:end].reshape(len(rows), size, k, 2) * normed[..., None])
+        pose_scores[rows] = _tsum(group * normed)
+        start = end
     return poses, pose_scores
 
 
