@@ -4,9 +4,11 @@ Both functions take one image's candidates as numpy arrays and return a :class:`
 
 ``parametric_pose_nms`` is the body variant of AlphaPose's pPose-NMS (``pose_nms_body`` in alphapose/utils/pPose_nms.py;
 any number of joints K, used for COCO-17 and Halpe-26 alike). Its float32 arithmetic is the original's, done by the
-same torch kernels on the same per-row shapes, so picks, clusters, merged poses and person scores match the original
-bit for bit. It is vectorised: the similarity and match count of every candidate pair that could be absorbed are
-computed at once, then the greedy loop only indexes, and clusters of equal size are merged together.
+same torch kernels on the same per-row shapes (exp arguments whose result is subnormal excepted: float64 exp rounded
+gives torch's values there, which a test checks for every such float32), so picks, clusters, merged poses and person
+scores match the original bit for bit. It is vectorised: the similarity and match count of every candidate pair that
+could be absorbed are computed at once, then the greedy loop only indexes, and clusters of equal size are merged
+together. At 50 and 200 candidates it runs 15-45x faster than the original (scripts/bench_infer.py's P-NMS table).
 
 ``oks_pose_nms`` is the alternative of ``scripts/validate.py --oks-nms``: rescoring, greedy OKS suppression, no
 merging. It works in float64 like the original.
