@@ -22,6 +22,14 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each record (it may be replaced after set-up)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 class _MainProcessOnly(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return is_main_process()
@@ -32,7 +40,7 @@ def setup_cli_logging(level: int = logging.INFO) -> None:
     logger = get_logger()
     if any(getattr(h, "_akit_cli", False) for h in logger.handlers):
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.setFormatter(logging.Formatter("akit: %(message)s"))
     handler.addFilter(_MainProcessOnly())
     handler._akit_cli = True  # type: ignore[attr-defined]
