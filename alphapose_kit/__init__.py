@@ -26,6 +26,8 @@ _LAZY = {
     "PipelineOptions": "alphapose_kit.engine.options",
     "PoseEstimator": "alphapose_kit.engine.estimator",
     "evaluate": "alphapose_kit.evaluation",
+    "train": "alphapose_kit.engine.trainer",
+    "TrainOptions": "alphapose_kit.engine.train_options",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -165,7 +165,16 @@ def initialise(model: nn.Module, cfg: CfgNode, source: str | Path | None) -> Ini
         load_into(model, read_state_dict(cfg.MODEL.PRETRAINED), model_name(cfg), cfg.MODEL.PRETRAINED)
         return None
     partial = source or cfg.MODEL.TRY_LOAD
-    return init_from(model, partial) if partial else None
+    if partial:
+        return init_from(model, partial)
+    if hasattr(model, "preact"):
+        LOG.warning(
+            "the ResNet-%d trunk starts from random weights; AlphaPose starts it from ImageNet: pass --init-from "
+            "torchvision's resnet%d weights file",
+            cfg.MODEL.NUM_LAYERS,
+            cfg.MODEL.NUM_LAYERS,
+        )
+    return None
 
 
 def worker_count(cfg: CfgNode, world_size: int = 1) -> int:

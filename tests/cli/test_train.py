@@ -120,12 +120,20 @@ def test_resume_with_another_config_is_refused(tmp_path: Path, capsys: pytest.Ca
     run = tmp_path / "run"
     assert _train(tmp_path, run, "--epochs", "1", "--batch", "12", "--opts", *SMALL, "TRAIN.VAL_INTERVAL", "0") == 0
     before = (run / "last.pth").read_bytes()
+    capsys.readouterr()  # the first run's log lines
     assert main(["train", "--resume", str(run), "--lr", "0.01", "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [err[0]] and "another config (differs at TRAIN.LR (0.001 vs 0.01))" in err[0]
     assert (run / "last.pth").read_bytes() == before
     assert _train(tmp_path, run, "--epochs", "1", "--opts", *SMALL) == 1  # an existing run is never overwritten
     assert "already holds a training run" in capsys.readouterr().err
+    # a new run may start from that one's weights: --init-from reports what it loaded
+    run2 = tmp_path / "run2"
+    init = ["--init-from", str(run / "last.pth"), "--epochs", "1", "--opts", *SMALL, "TRAIN.VAL_INTERVAL", "0"]
+    assert _train(tmp_path, run2, *init) == 0
+    tensors = len(torch.load(run / "last.pth", weights_only=True)["state_dict"])
+    assert f"{tensors} tensors loaded; 0 new; 0 shape mismatches; 0 unused" in capsys.readouterr().err
+    assert json.loads((run2 / "manifest.json").read_text())["init_report"].startswith("init from ")
 
 
 def _free_port() -> int:

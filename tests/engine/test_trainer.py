@@ -6,6 +6,7 @@ out-of-disk saves, --init-from reports, and DDP on gloo (2 processes x batch 2 w
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import socket
 from pathlib import Path
@@ -147,6 +148,37 @@ def test_resume_continues_exactly(tmp_path: Path, extra: list[str]) -> None:
     assert [r["loss"] for r in read_metrics(straight.run_dir)] == [r["loss"] for r in read_metrics(resumed.run_dir)]
 
 
+def test_dpg_is_switched_on_after_the_milestone(tmp_path: Path) -> None:
+    calls: list[tuple[int, bool]] = []
+
+    class Recording(Synthetic):
+        def set_epoch(self, epoch: int, dpg: bool) -> None:
+            calls.append((epoch, dpg))
+
+    cfg = _cfg("TRAIN.END_EPOCH", "4", "TRAIN.LR_STEP", "[1]", "TRAIN.DPG_MILESTONE", "1", "TRAIN.DPG_STEP", "[2]")
+    trainer = _trainer(tmp_path, cfg, Recording())
+    trainer.fit()
+    # AlphaPose: DPG in the epochs after DPG_MILESTONE, where the LR is reset to TRAIN.LR and drops again
+    # x0.1 from epoch DPG_STEP + 1 (0-based)
+    assert calls == [(0, False), (1, False), (2, True), (3, True)]
+    assert [r["lr"] for r in read_metrics(trainer.run_dir)] == pytest.approx([1e-3, 1e-4, 1e-3, 1e-4])
+
+
+def test_tensorboard_logging(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard", reason="TRAIN.TENSORBOARD needs the optional tensorboard package")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    trainer = _trainer(tmp_path, _cfg("TRAIN.TENSORBOARD", "true"), validator=lambda model, epoch: {"AP": 0.1 * epoch})
+    trainer.fit()
+    trainer.close()
+    events = EventAccumulator(str(trainer.run_dir / "tensorboard"))
+    events.Reload()
+    scalars = events.Tags()["scalars"]
+    assert {"train/loss", "train/accuracy", "epoch/loss", "epoch/AP", "epoch/lr"} <= set(scalars)
+    assert [e.step for e in events.Scalars("train/loss")] == [1, 2, 3, 4]  # 8 samples / batch 4 x 2 epochs
+    assert [round(e.value, 6) for e in events.Scalars("epoch/AP")] == [0.1, 0.2]
+
+
 def test_nan_loss_stops_naming_the_step_and_keeps_the_last_checkpoint(tmp_path: Path) -> None:
     trainer = _trainer(tmp_path, _cfg(), Synthetic(nan_from_epoch=1))
     with pytest.raises(AkitError, match=r"loss is nan at epoch 2, step 1 \(global step 3\).*last good checkpoint"):
@@ -214,6 +246,24 @@ def test_init_from_another_joint_count_reports_the_head(tmp_path: Path) -> None:
     assert torch.equal(model.state_dict()["stem.0.0.weight"], source.state_dict()["stem.0.0.weight"])
     with pytest.raises(CheckpointError, match="no tensor fits"):
         init_from(build_pose_model(load_config("coco/hrnet_w32_256x192")), path)
+
+
+def test_initialise_follows_alphapose_and_warns_about_a_random_trunk(caplog: pytest.LogCaptureFixture) -> None:
+    from alphapose_kit.engine.trainer import initialise
+
+    cfg = load_config("coco/hrnet_w32_256x192")
+    hrnet = build_pose_model(cfg)
+    assert initialise(hrnet, cfg, None) is None
+    convs = [m.weight for m in hrnet.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert all(float(w.detach().std()) < 0.0015 for w in convs)  # every conv N(0, 0.001), as AlphaPose's HRNet init
+    simple_cfg = load_config("coco/simplepose_res50_256x192")
+    logger = logging.getLogger("akit")  # the CLI may have stopped "akit" from propagating to the root logger
+    logger.addHandler(caplog.handler)
+    try:
+        initialise(build_pose_model(simple_cfg), simple_cfg, None)
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert "ResNet-50 trunk starts from random weights" in caplog.text
 
 
 def test_config_difference_names_the_key() -> None:
