@@ -214,8 +214,12 @@ class PosePipeline:
             return FrameResult(
                 frame.index, frame.image_id, dets.boxes, dets.scores, coords, scores, person, idx, size,
             )  # fmt: skip
-        nms = parametric_pose_nms if self.options.pose_nms == "pnms" else oks_pose_nms
-        out = nms(dets.boxes, dets.scores, coords, scores, min_box_area=self.options.min_box_area)
+        area = self.options.min_box_area
+        if self.options.pose_nms == "pnms":
+            out = parametric_pose_nms(dets.boxes, dets.scores, coords, scores, min_box_area=area)
+        else:
+            sigmas = self.keypoint_set.sigma_array if self.keypoint_set.sigmas else None
+            out = oks_pose_nms(dets.boxes, dets.scores, coords, scores, min_box_area=area, sigmas=sigmas)
         idx = [alphapose_idx(cluster, dets.ids) for cluster in out.clusters]
         return FrameResult(
             frame.index, frame.image_id, out.boxes, out.box_scores, out.keypoints, out.keypoint_scores,

@@ -23,7 +23,7 @@ from alphapose_kit.data.coco import read_rgb
 from alphapose_kit.data.transforms import box_to_center_scale, crop_people
 from alphapose_kit.engine.estimator import PoseEstimator
 from alphapose_kit.ops.pose_nms import oks_pose_nms, parametric_pose_nms
-from alphapose_kit.ops.scores import person_score
+from alphapose_kit.ops.scores import MAX_WEIGHT, person_score
 
 _F32 = np.float32
 
@@ -147,7 +147,7 @@ def gt_records(image_ids: NDArray[np.int64], poses: PoseOutputs, category_id: in
     field, which only changes the areas pycocotools uses for APm/APl).
     """
     mean = np.mean(poses.scores, axis=1).astype(np.float64)
-    score = mean + 1.25 * np.max(poses.scores, axis=1).astype(np.float64)
+    score = mean + MAX_WEIGHT * np.max(poses.scores, axis=1).astype(np.float64)
     records = []
     for i, row in enumerate(poses.rows):
         x1, y1, x2, y2 = (float(v) for v in poses.crop_boxes[i])
@@ -207,9 +207,9 @@ def det_records(
             b = box32[members].astype(np.float64)
             boxes = np.stack([b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]], axis=1).astype(_F32)
             written = score[members].astype(np.float64)
-            recovered = (written - mean[members].astype(np.float64) - 1.25 * s.max(axis=1).astype(np.float64)).astype(
-                _F32
-            )
+            recovered = (
+                written - mean[members].astype(np.float64) - MAX_WEIGHT * s.max(axis=1).astype(np.float64)
+            ).astype(_F32)
             out = parametric_pose_nms(boxes, recovered, kp, s)
             for j in range(len(out.picked)):
                 records.append(
