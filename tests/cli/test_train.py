@@ -87,6 +87,20 @@ def test_proof_it_learns_memorises_the_shared_coco_people(tmp_path: Path) -> Non
     assert ap > 0.5 and ap == pytest.approx(rows[-1]["AP"])
 
 
+def test_validation_with_a_detection_file_adds_the_detected_box_ap(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    dets = COCO / "person_detections.json"
+    code = _train(
+        tmp_path, run, "--epochs", "1", "--batch", "12",
+        "--opts", *SMALL, "TRAIN.VAL_INTERVAL", "1", "DATASET.VAL.DET_FILE", str(dets),
+    )  # fmt: skip
+    assert code == 0
+    row = read_metrics(run)[0]
+    metrics = json.loads((run / "val" / "metrics.json").read_text())
+    assert row["AP"] == pytest.approx(metrics["gt"]["AP"]) and row["AP_det"] == pytest.approx(metrics["det"]["AP"])
+    assert metrics["det"]["detections"] == 118  # every entry of the file, as AlphaPose's validate()
+
+
 # --- resume, manifest, torchrun ------------------------------------------------------------------------------------
 
 
