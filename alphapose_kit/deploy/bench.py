@@ -309,5 +309,5 @@ def run_bench(
     }
     write_json(json_path, {**info, "rows": rows, "end_to_end": e2e})
     with staged(png_path) as tmp:
-        plot(rows, tmp, f"{info['model']} on {machine}")
+        plot(rows, tmp, f"{info['model']} on {machine}, {info['threads']} threads")
     return BenchResult(rows, e2e, info, json_path, png_path)

@@ -177,3 +177,15 @@ def test_yolov5_detector_export(tmp_path) -> None:
         load_detector_backend(result.path, input_size=640)
     with pytest.raises(AkitError, match="is a detector model"):
         load_backend(result.path)
+
+
+def test_yolov3_spp_detector_export(tmp_path) -> None:
+    from alphapose_kit.detectors.nets.darknet import save_darknet_weights
+    from alphapose_kit.detectors.nets.yolov3_spp import build_yolov3_spp
+
+    torch.manual_seed(0)
+    weights = save_darknet_weights(build_yolov3_spp(), tmp_path / "spp.weights")
+    result = export_detector("yolov3-spp", weights, fmt="torchscript", output=tmp_path / "spp.pt", input_size=128)
+    assert result.metadata["detector_settings"]["score"] == "objectness" and result.comparison.agreement >= 0.99
+    detector = load_detector_backend(result.path)
+    assert isinstance(detector.model, TorchScriptNetwork) and detector.legacy_box_plus1
