@@ -156,17 +156,19 @@ def build_optimizer(model: nn.Module, cfg: CfgNode) -> torch.optim.Optimizer:
 
 
 def initialise(model: nn.Module, cfg: CfgNode, source: str | Path | None) -> InitReport | None:
-    """AlphaPose's start: ``MODEL.PRETRAINED`` loaded strictly, else ``--init-from`` / ``MODEL.TRY_LOAD`` loaded
-    where names and shapes fit (reported), else the model's own training initialisation."""
+    """The start of a run: ``--init-from`` (``source``) loaded where names and shapes fit, with a report; else
+    AlphaPose's order: ``MODEL.PRETRAINED`` loaded strictly, ``MODEL.TRY_LOAD`` loaded where it fits, or the model's
+    own training initialisation (AlphaPose's ``_initialize``)."""
     init_weights = getattr(model, "init_weights", None)
     if callable(init_weights):
         init_weights()
+    if source:
+        return init_from(model, source)
     if cfg.MODEL.PRETRAINED:
         load_into(model, read_state_dict(cfg.MODEL.PRETRAINED), model_name(cfg), cfg.MODEL.PRETRAINED)
         return None
-    partial = source or cfg.MODEL.TRY_LOAD
-    if partial:
-        return init_from(model, partial)
+    if cfg.MODEL.TRY_LOAD:
+        return init_from(model, cfg.MODEL.TRY_LOAD)
     if hasattr(model, "preact"):
         LOG.warning(
             "the ResNet-%d trunk starts from random weights; AlphaPose starts it from ImageNet: pass --init-from "
@@ -242,7 +244,7 @@ class Trainer:
             pin_memory=ctx.device.type == "cuda",
             drop_last=False,
         )
-        self.epoch = 0  # epochs done
+        self.epoch = int(cfg.TRAIN.BEGIN_EPOCH)  # epochs done (AlphaPose's loop starts at BEGIN_EPOCH)
         self.global_step = 0
         self.best_ap: float | None = None
         self.history: list[dict[str, Any]] = []
