@@ -101,6 +101,17 @@ def test_validation_with_a_detection_file_adds_the_detected_box_ap(tmp_path: Pat
     assert metrics["det"]["detections"] == 118  # every entry of the file, as AlphaPose's validate()
 
 
+def test_integral_regression_model_trains_and_validates(tmp_path: Path) -> None:
+    """LOSS.TYPE L1JointRegression end to end: (2K,) targets, the symmetric-integral loss, integral accuracy, and
+    validation through the integral decoder."""
+    run = tmp_path / "run"
+    integral = ["DATA_PRESET.LOSS_TYPE", "L1JointRegression", "LOSS.TYPE", "L1JointRegression",
+                "LOSS.NORM_TYPE", "sigmoid", "TRAIN.VAL_INTERVAL", "1"]  # fmt: skip
+    assert _train(tmp_path, run, "--epochs", "1", "--batch", "6", "--opts", *SMALL, *integral) == 0
+    row = read_metrics(run)[0]
+    assert row["loss"] > 0 and 0 <= row["accuracy"] <= 1 and row["AP"] is not None
+
+
 # --- resume, manifest, torchrun ------------------------------------------------------------------------------------
 
 
