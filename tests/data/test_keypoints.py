@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from alphapose_kit.config import load_config
+from alphapose_kit.data import keypoints as keypoints_module
 from alphapose_kit.data.keypoints import (
     COCO17,
     HALPE26,
@@ -55,7 +56,7 @@ def test_lookup_by_name_count_and_dataset_type() -> None:
         get_keypoint_set(5)
 
 
-def test_custom_set_from_json_and_registry(tmp_path: Path) -> None:
+def test_custom_set_from_json_and_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = {
         "name": "hand5",
         "names": ["thumb", "index", "middle", "ring", "little"],
@@ -71,6 +72,7 @@ def test_custom_set_from_json_and_registry(tmp_path: Path) -> None:
     from alphapose_kit.models.loader import keypoint_set_of
 
     assert keypoint_set_of(cfg).names == custom.names
+    monkeypatch.setattr(keypoints_module, "_REGISTRY", dict(keypoints_module._REGISTRY))  # leave no set behind
     register_keypoint_set(custom)
     assert get_keypoint_set("hand5") == custom
 
