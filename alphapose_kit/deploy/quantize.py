@@ -23,6 +23,7 @@ import numpy as np
 from alphapose_kit.errors import AkitError
 
 CALIB_METHODS = ("minmax", "entropy", "percentile")
+ENTROPY_BINS = 2048
 QUANTIZED_OPS = ("Conv", "ConvTranspose", "Gemm", "MatMul")
 SCOPES_KEY = "pkg.torch.onnx.name_scopes"  # the dynamo exporter's record of the torch module path of each node
 
@@ -122,6 +123,33 @@ def resolve_keep_fp32(model: Any, names: Sequence[str]) -> list[str]:
     return chosen
 
 
+def entropy_ranges(model: Path, reader: CropReader) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Activation ranges that minimise the KL divergence between each tensor's histogram (ENTROPY_BINS bins) and its
+    128-level quantised version (TensorRT's entropy calibration); the graph outputs keep their min-max range.
+
+    ``quantize_static(calibrate_method=Entropy)`` builds its histograms with 128 bins, as many as the quantised
+    levels, which leaves a single candidate threshold: the full range, i.e. min-max. akit runs ONNX Runtime's
+    entropy calibrator itself with finer histograms.
+    """
+    import tempfile
+
+    from onnxruntime.quantization.calibrate import CalibrationMethod, create_calibrator
+
+    with tempfile.TemporaryDirectory(prefix="akit-entropy-") as folder:
+        calibrator = create_calibrator(
+            model,
+            augmented_model_path=str(Path(folder) / "augmented.onnx"),
+            calibrate_method=CalibrationMethod.Entropy,
+            extra_options={"num_bins": ENTROPY_BINS, "num_quantized_bins": 128, "symmetric": False},
+        )
+        calibrator.collect_data(reader)
+        data = calibrator.compute_data()
+    return {
+        name: (np.asarray(tensor.range_value[0], np.float32), np.asarray(tensor.range_value[1], np.float32))
+        for name, tensor in data.items()
+    }
+
+
 def quantize(
     fp32_path: Path,
     prepared: Path,
@@ -140,12 +168,15 @@ def quantize(
     try:
         quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
         excluded = resolve_keep_fp32(onnx.load(str(prepared)), options.keep_fp32)
-        method = {
-            "minmax": CalibrationMethod.MinMax,
-            "entropy": CalibrationMethod.Entropy,
-            "percentile": CalibrationMethod.Percentile,
-        }[options.method]
-        extra = {"CalibPercentile": options.percentile} if options.method == "percentile" else {}
+        extra: dict[str, Any] = {}
+        method = CalibrationMethod.MinMax
+        if options.method == "percentile":
+            method, extra = CalibrationMethod.Percentile, {"CalibPercentile": options.percentile}
+        elif options.method == "entropy":  # ranges from akit's own entropy pass, then applied as overrides
+            ranges = entropy_ranges(prepared, CropReader(crops, input_name, batch))
+            outputs = {o.name for o in onnx.load(str(prepared)).graph.output}  # heatmap peaks are rare: never clipped
+            overrides = {n: [{"rmin": lo, "rmax": hi}] for n, (lo, hi) in ranges.items() if n not in outputs}
+            extra = {"TensorQuantOverrides": overrides}
         quantize_static(
             str(prepared),
             str(int8_path),

@@ -111,3 +111,34 @@ def test_crop_reader_pads_fixed_batches() -> None:
     np.testing.assert_array_equal(batches[2]["input"][1], crops[4])  # the last crop repeated
     reader.rewind()
     assert len(list(reader)) == 3
+
+
+def test_entropy_calibration_clips_activations_but_not_the_output(tmp_path) -> None:
+    from onnx import numpy_helper
+
+    from alphapose_kit.deploy.metadata import pose_metadata
+    from alphapose_kit.deploy.onnx_export import export_onnx
+    from alphapose_kit.deploy.quantize import quantize
+
+    cfg = tiny_cfg()
+    model = load_pose_model(cfg, random_checkpoint(tmp_path / "tiny.pth"))
+    crops = person_crops(KEYPOINTS, (128, 96), 8).crops
+    fp32 = tmp_path / "fp32.onnx"
+    export_onnx(
+        model, torch.from_numpy(crops[:1]), fp32, pose_metadata(cfg, precision="fp32", fmt="onnx", dynamic_batch=False)
+    )
+    scales = {}
+    for method in ("minmax", "entropy"):
+        out = tmp_path / f"{method}.onnx"
+        quantize(fp32, tmp_path / f"{method}-pre.onnx", out, crops, "input", Int8Options(method=method))
+        graph = onnx.load(str(out)).graph
+        scales[method] = {
+            t.name: float(numpy_helper.to_array(t))
+            for t in graph.initializer
+            if t.name.endswith("_scale") and not t.dims
+        }
+    minmax, entropy = scales["minmax"], scales["entropy"]
+    assert minmax.keys() == entropy.keys()
+    assert all(entropy[k] <= minmax[k] * (1 + 1e-6) for k in minmax)  # thresholds lie inside the min-max range
+    assert sum(entropy[k] < 0.9 * minmax[k] for k in minmax) >= 3  # and clip several activations
+    assert entropy["heatmaps_scale"] == minmax["heatmaps_scale"]  # the heatmaps themselves are never clipped
