@@ -6,27 +6,15 @@ The flags are made from :class:`~alphapose_kit.evaluation.options.EvalOptions`'s
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 import os
-import typing
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
-from alphapose_kit.errors import AkitError
+from alphapose_kit.cli.options_signature import apply_signature, trailing_opts
 from alphapose_kit.evaluation.options import EvalOptions
 
 _SPECIAL = ("opts",)  # the trailing --opts KEY VALUE pairs
-
-
-def _config_overrides(extra: list[str]) -> list[str]:
-    if not extra:
-        return []
-    if extra[0] != "--opts":
-        kind = "option" if extra[0].startswith("-") else "argument"
-        raise AkitError(f"unexpected {kind} {extra[0]!r}; see akit eval --help")
-    return extra[1:]
 
 
 def eval_command(ctx: typer.Context, **flags: Any) -> None:
@@ -37,7 +25,7 @@ def eval_command(ctx: typer.Context, **flags: Any) -> None:
     """
     from alphapose_kit.evaluation import evaluate
 
-    options = EvalOptions(opts=_config_overrides(list(ctx.args)), **flags)
+    options = EvalOptions(opts=trailing_opts(list(ctx.args), "eval"), **flags)
     metrics = evaluate(options=options)
     if options.quiet or int(os.environ.get("RANK", "0")) != 0:
         return
@@ -87,21 +75,4 @@ def report(metrics: dict[str, Any]) -> str:
     return "\n".join(blocks)
 
 
-def _signature() -> inspect.Signature:
-    """``eval_command``'s parameters, one Typer option per EvalOptions field."""
-    hints = typing.get_type_hints(EvalOptions)
-    params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
-    for f in dataclasses.fields(EvalOptions):
-        if f.name in _SPECIAL:
-            continue
-        option = typer.Option(*f.metadata["flags"], help=f.metadata["help"], show_default=f.default not in (None, ""))
-        params.append(
-            inspect.Parameter(
-                f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=Annotated[hints[f.name], option]
-            )
-        )
-    return inspect.Signature(params)
-
-
-eval_command.__signature__ = _signature()  # type: ignore[attr-defined]
-eval_command.__annotations__ = {p.name: p.annotation for p in eval_command.__signature__.parameters.values()}  # type: ignore[attr-defined]
+apply_signature(eval_command, EvalOptions)

@@ -14,12 +14,23 @@ import typer
 from alphapose_kit.errors import AkitError
 
 
-def options_signature(options_cls: type, skip: Sequence[str] = ("opts",)) -> inspect.Signature:
-    """``(ctx, --flag ...)``: one keyword-only Typer option per field of ``options_cls`` except ``skip``."""
+def options_signature(
+    options_cls: type, skip: Sequence[str] = ("opts",), positional: Sequence[str] = ()
+) -> inspect.Signature:
+    """``(ctx, ARG ..., --flag ...)``: Typer arguments for the ``positional`` fields, then one keyword-only Typer
+    option per other field of ``options_cls`` except ``skip``."""
     hints = typing.get_type_hints(options_cls)
+    fields = {f.name: f for f in dataclasses.fields(options_cls)}
     params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
-    for f in dataclasses.fields(options_cls):
-        if f.name in skip:
+    for name in positional:
+        argument = typer.Argument(help=fields[name].metadata["help"])
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[hints[name], argument]
+            )
+        )
+    for f in fields.values():
+        if f.name in skip or f.name in positional:
             continue
         option = typer.Option(*f.metadata["flags"], help=f.metadata["help"], show_default=f.default not in (None, ""))
         params.append(
@@ -30,9 +41,11 @@ def options_signature(options_cls: type, skip: Sequence[str] = ("opts",)) -> ins
     return inspect.Signature(params)
 
 
-def apply_signature(command: Callable[..., Any], options_cls: type, skip: Sequence[str] = ("opts",)) -> None:
-    """Give ``command(ctx, **flags)`` the Typer signature of ``options_cls``."""
-    signature = options_signature(options_cls, skip)
+def apply_signature(
+    command: Callable[..., Any], options_cls: type, skip: Sequence[str] = ("opts",), positional: Sequence[str] = ()
+) -> None:
+    """Give ``command(ctx, [ARG ...,] **flags)`` the Typer signature of ``options_cls``."""
+    signature = options_signature(options_cls, skip, positional)
     command.__signature__ = signature  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
 
