@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from alphapose_kit.analysis.reps import make_plan, track_reps
 from alphapose_kit.analysis.series import Recording, load_recording
 from alphapose_kit.data.sources import VIDEO_SUFFIXES
 from alphapose_kit.errors import AkitError
+from alphapose_kit.io.atomic import atomic_write_bytes
 from alphapose_kit.io.writers import ensure_writable_dir, next_run_dir
 
 log = logging.getLogger("akit.analysis")
@@ -46,13 +46,7 @@ def output_dir(outdir: str | Path | None) -> Path:
 
 def write_file(path: Path, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` through a temporary file and one rename."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise AkitError(f"could not write {path} ({exc.strerror or exc})") from None
-    return path
+    return atomic_write_bytes(path, data.encode() if isinstance(data, str) else data)
 
 
 def _json(data: Any) -> str:

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from alphapose_kit.errors import AkitError, CheckpointError
+from alphapose_kit.io.atomic import atomic_path
 from alphapose_kit.io.checkpoint import read_state_dict
 from alphapose_kit.utils.logging import get_logger
 
@@ -31,16 +32,13 @@ def save_checkpoint(path: str | Path, payload: Mapping[str, Any]) -> None:
     """``torch.save`` to a temporary file beside ``path``, fsync, then rename: a crash or a full disk leaves the
     previous file untouched and no partial file behind (one-line AkitError)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with tmp.open("wb") as handle:
+        with atomic_path(path) as tmp, tmp.open("wb") as handle:
             torch.save(dict(payload), handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except (OSError, RuntimeError) as exc:  # torch reports a failed write as RuntimeError
-        tmp.unlink(missing_ok=True)
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+    except (AkitError, RuntimeError) as exc:  # torch reports a failed write as RuntimeError
+        reason = str(exc).splitlines()[0]
         kept = f"; the previous {path.name} is kept" if path.exists() else ""
         raise AkitError(f"could not save checkpoint {path} ({reason}){kept}") from None
 

@@ -19,7 +19,7 @@ from typing import Any
 from yacs.config import CfgNode
 
 from alphapose_kit.config import dump_config
-from alphapose_kit.io.writers import _atomic_write_text
+from alphapose_kit.io.atomic import atomic_write_bytes, atomic_write_text
 
 CONFIG_NAME = "config.yaml"
 MANIFEST_NAME = "manifest.json"
@@ -59,7 +59,7 @@ def versions() -> dict[str, str]:
 
 def write_config(run_dir: Path, cfg: CfgNode) -> None:
     """``config.yaml``: the resolved config the run trains with."""
-    _atomic_write_text(run_dir / CONFIG_NAME, iter([dump_config(cfg)]))
+    atomic_write_text(run_dir / CONFIG_NAME, iter([dump_config(cfg)]))
 
 
 def write_manifest(run_dir: Path, entries: Mapping[str, Any], datasets: Mapping[str, Path | None]) -> None:
@@ -82,7 +82,7 @@ def write_manifest(run_dir: Path, entries: Mapping[str, Any], datasets: Mapping[
         manifest.setdefault("resumes", []).append(record)
     else:
         manifest = record
-    _atomic_write_text(path, iter([json.dumps(manifest, indent=2, default=str) + "\n"]))
+    atomic_write_text(path, iter([json.dumps(manifest, indent=2, default=str) + "\n"]))
 
 
 def write_metrics(run_dir: Path, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -92,7 +92,7 @@ def write_metrics(run_dir: Path, rows: Sequence[Mapping[str, Any]]) -> None:
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in METRIC_COLUMNS})
-    _atomic_write_text(run_dir / METRICS_NAME, iter([buffer.getvalue()]))
+    atomic_write_text(run_dir / METRICS_NAME, iter([buffer.getvalue()]))
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
@@ -133,6 +133,4 @@ def plot_curves(run_dir: Path, rows: Sequence[Mapping[str, Any]]) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=80)
     plt.close(fig)
-    tmp = run_dir / f".{CURVES_NAME}.tmp"
-    tmp.write_bytes(buffer.getvalue())
-    os.replace(tmp, run_dir / CURVES_NAME)
+    atomic_write_bytes(run_dir / CURVES_NAME, buffer.getvalue())

@@ -306,7 +306,8 @@ def evaluate_posetrack(
     keypoint_threshold: float = 0.4,
 ) -> dict[str, Any]:
     """poseval's tracking metrics for every annotated video; also written to ``outdir/metrics.json`` when given."""
-    from alphapose_kit.io.writers import _atomic_write_text, ensure_writable_dir
+    from alphapose_kit.io.atomic import atomic_write_text
+    from alphapose_kit.io.writers import ensure_writable_dir
 
     sequences = load_annotations(ann_dir)
     accumulators = []
@@ -321,5 +322,5 @@ def evaluate_posetrack(
     log.info("PoseTrack: MOTA %s, IDF1 %s, %d ID switches", metrics["mota"], metrics["idf1"], metrics["num_switches"])
     if outdir is not None:
         path = ensure_writable_dir(outdir) / "metrics.json"
-        _atomic_write_text(path, iter([json.dumps(metrics, indent=2) + "\n"]))
+        atomic_write_text(path, iter([json.dumps(metrics, indent=2) + "\n"]))
     return metrics

@@ -17,7 +17,7 @@ from typing import Any
 
 from alphapose_kit.data.coco import CocoAnnotations
 from alphapose_kit.errors import AkitError
-from alphapose_kit.io.writers import _atomic_write_text
+from alphapose_kit.io.atomic import atomic_write_text
 
 
 class ImageIds:
@@ -119,7 +119,7 @@ def read_results(path: str | Path, image_ids: ImageIds, num_joints: int, categor
 def write_json(path: str | Path, value: Any) -> Path:
     """``value`` as JSON, written atomically (temporary file, then rename)."""
     path = Path(path)
-    _atomic_write_text(path, iter([json.dumps(value)]))
+    atomic_write_text(path, iter([json.dumps(value)]))
     return path
 
 
@@ -127,5 +127,5 @@ def write_results(path: str | Path, records: Iterable[dict[str, Any]]) -> Path:
     """COCO results, one record per line inside the list, written atomically."""
     path = Path(path)
     rows = [json.dumps(r) for r in records]
-    _atomic_write_text(path, iter(["[\n", ",\n".join(rows), "\n]\n"]))
+    atomic_write_text(path, iter(["[\n", ",\n".join(rows), "\n]\n"]))
     return path

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from alphapose_kit.errors import AkitError
-from alphapose_kit.io.writers import _atomic_write_text
+from alphapose_kit.io.atomic import atomic_write_text
 
 RUN_INFO_NAME = "run.json"
 
@@ -42,7 +42,7 @@ def write_run_info(
         "options": options or {},
     }
     path = Path(outdir) / RUN_INFO_NAME
-    _atomic_write_text(path, iter([json.dumps(info, indent=2, default=str) + "\n"]))
+    atomic_write_text(path, iter([json.dumps(info, indent=2, default=str) + "\n"]))
     return path
 
 

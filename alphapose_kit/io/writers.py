@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -23,6 +22,7 @@ import numpy as np
 
 from alphapose_kit.data.keypoints import KeypointSet
 from alphapose_kit.errors import AkitError
+from alphapose_kit.io.atomic import atomic_write_text
 from alphapose_kit.io.render import draw_poses
 from alphapose_kit.io.results import CocoImageIds, FrameResult, alphapose_records, finite_people, openpose_people
 
@@ -61,21 +61,6 @@ def ensure_writable_dir(path: str | Path) -> Path:
     except OSError as exc:
         raise AkitError(f"output folder {path} is not writable ({exc.strerror or exc})") from None
     return path
-
-
-def _atomic_write_text(path: Path, chunks: Iterator[str], sync: bool = True) -> None:
-    """Write to a temporary file and rename it over ``path``: readers see the old file or the whole new one."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with tmp.open("w") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
-            if sync:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise AkitError(f"could not write {path} ({exc.strerror or exc})") from None
 
 
 def _dumps(obj: object) -> str:
@@ -169,7 +154,7 @@ class ResultWriter:
             line["people"] = people
             sep = self.outdir / "sep-json" / f"{stem}.json"
             sep.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write_text(sep, iter([_dumps({"version": "AlphaPose v0.3", "people": people})]), sync=False)
+            atomic_write_text(sep, iter([_dumps({"version": "AlphaPose v0.3", "people": people})]), sync=False)
         else:
             line["people"] = alphapose_records(result, self.coco_ids(key) if self.coco_ids else key)
         try:
@@ -209,9 +194,9 @@ class ResultWriter:
         if self._jsonl.closed:
             return
         self._jsonl.close()
-        _atomic_write_text(self.json_path, self._final_json_chunks())
+        atomic_write_text(self.json_path, self._final_json_chunks())
         if self.coco_ids is not None:
-            _atomic_write_text(self.ids_path, iter([json.dumps(self.coco_ids.mapping, indent=1)]))
+            atomic_write_text(self.ids_path, iter([json.dumps(self.coco_ids.mapping, indent=1)]))
 
     def outputs(self) -> list[Path]:
         """The files and folders this writer has produced (for the run summary)."""

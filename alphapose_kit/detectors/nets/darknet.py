@@ -13,7 +13,6 @@ those load too.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -25,6 +24,7 @@ from torch import nn
 
 from alphapose_kit.detectors.nets.darknet_cfg import Block, parse_darknet_cfg
 from alphapose_kit.errors import AkitError, CheckpointError, ConfigError
+from alphapose_kit.io.atomic import atomic_path
 
 __all__ = [
     "DarknetYOLO",
@@ -419,15 +419,12 @@ def save_darknet_weights(model: DarknetYOLO, path: str | Path) -> Path:
     major, minor, revision, seen = getattr(model, "header", _DEFAULT_HEADER)
     if major * 10 + minor < 2:  # always write the 20-byte header layout
         major, minor, revision = _DEFAULT_HEADER[:3]
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        with open(tmp, "wb") as f:
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
             np.array([major, minor, revision], dtype="<i4").tofile(f)
             np.array([seen], dtype="<i8").tofile(f)
             for tensor in _tensors_in_file_order(model):
                 tensor.detach().to("cpu", torch.float32).contiguous().numpy().astype("<f4", copy=False).tofile(f)
-        os.replace(tmp, path)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise CheckpointError(f"cannot write darknet weights to {path}: {err.strerror or err}") from None
+    except AkitError as err:
+        raise CheckpointError(f"cannot write darknet weights: {err}") from None
     return path
