@@ -32,29 +32,13 @@ from typing import Any
 import cv2
 import numpy as np
 
+from alphapose_kit.data.keypoints import COCO17
 from alphapose_kit.errors import AkitError
 
 log = logging.getLogger("akit.eval")
 
-POSETRACK18_NAMES = (
-    "nose",
-    "head_bottom",
-    "head_top",
-    "left_ear",
-    "right_ear",
-    "left_shoulder",
-    "right_shoulder",
-    "left_elbow",
-    "right_elbow",
-    "left_wrist",
-    "right_wrist",
-    "left_hip",
-    "right_hip",
-    "left_knee",
-    "right_knee",
-    "left_ankle",
-    "right_ankle",
-)
+# COCO-17's order with the eyes' slots holding the head's bottom and top
+POSETRACK18_NAMES = ("nose", "head_bottom", "head_top", *COCO17.names[3:])
 # poseval's joints (its Joint class order), as slots of PoseTrack18's 17.
 POSEVAL_JOINTS = (
     "right_ankle",
