@@ -18,7 +18,15 @@ from yacs.config import CfgNode
 
 from alphapose_kit.errors import ConfigError
 from alphapose_kit.models.registry import register_pose_model
-from alphapose_kit.models.resnet import ResNet, batch_norm, cfg_dcn, cfg_get, cfg_num_joints, cfg_num_layers
+from alphapose_kit.models.resnet import (
+    ResNet,
+    batch_norm,
+    cfg_dcn,
+    cfg_get,
+    cfg_num_joints,
+    cfg_num_layers,
+    init_head_conv,
+)
 
 DUC_CONV_DIM = 256  # duc3's output width (fixed in AlphaPose)
 
@@ -70,9 +78,7 @@ class FastPoseDUC(nn.Module):
 
     def init_weights(self) -> None:
         """AlphaPose's training init of the head: conv_out ~ N(0, 0.001), bias 0 (the trunk keeps its weights)."""
-        nn.init.normal_(self.conv_out.weight, std=0.001)
-        assert self.conv_out.bias is not None
-        nn.init.zeros_(self.conv_out.bias)
+        init_head_conv(self.conv_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.preact(x)

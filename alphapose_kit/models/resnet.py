@@ -45,6 +45,13 @@ def batch_norm(channels: int) -> nn.BatchNorm2d:
     return nn.BatchNorm2d(channels, eps=BN_EPS, momentum=BN_MOMENTUM)
 
 
+def init_head_conv(conv: nn.Conv2d) -> None:
+    """AlphaPose's training init of a pose head's last conv: weights ~ N(0, 0.001), bias 0."""
+    nn.init.normal_(conv.weight, std=0.001)
+    if conv.bias is not None:
+        nn.init.zeros_(conv.bias)
+
+
 class SELayer(nn.Module):
     """Squeeze-excitation: x * sigmoid(fc2(relu(fc1(mean_hw(x))))), reduction 1 by default."""
 

@@ -15,7 +15,7 @@ from yacs.config import CfgNode
 
 from alphapose_kit.errors import ConfigError
 from alphapose_kit.models.registry import register_pose_model
-from alphapose_kit.models.resnet import ResNet, batch_norm, cfg_get, cfg_num_joints, cfg_num_layers
+from alphapose_kit.models.resnet import ResNet, batch_norm, cfg_get, cfg_num_joints, cfg_num_layers, init_head_conv
 
 
 class SimplePose(nn.Module):
@@ -52,9 +52,7 @@ class SimplePose(nn.Module):
             elif isinstance(module, nn.BatchNorm2d):
                 nn.init.ones_(module.weight)
                 nn.init.zeros_(module.bias)
-        nn.init.normal_(self.final_layer.weight, std=0.001)
-        assert self.final_layer.bias is not None
-        nn.init.zeros_(self.final_layer.bias)
+        init_head_conv(self.final_layer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.final_layer(self.deconv_layers(self.preact(x)))
