@@ -53,6 +53,9 @@ def ort_session(path: str | Path, device: torch.device | str = "cpu", threads: i
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
+    # no busy-waiting between runs: ORT's spinning threads would steal the cores from the torch stages (detector,
+    # other backends in a benchmark) that run right after it
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads:
         options.intra_op_num_threads = threads
     try:
