@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from alphapose_kit.errors import AkitError
+from alphapose_kit.io.atomic import atomic_path
 from alphapose_kit.io.writers import ensure_writable_dir, next_run_dir
 
 
@@ -42,19 +42,18 @@ def _remove_if_empty(folder: Path) -> None:
 
 @contextmanager
 def staged(path: Path) -> Iterator[Path]:
-    """A temporary file beside ``path`` (same suffix); moved onto ``path`` when the block succeeds, else removed."""
+    """``io.atomic.atomic_path`` for an output whose folder may not exist yet: the folder is created, and removed
+    again if it stays empty because the block failed."""
     parent = path.parent
     created = not parent.exists()
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise AkitError(f"output folder {parent} cannot be created ({exc.strerror or exc})") from None
-    tmp = parent / f".{path.stem}.{os.getpid()}.tmp{path.suffix}"
     try:
-        yield tmp
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            yield tmp
     except BaseException:
-        tmp.unlink(missing_ok=True)
         if created:
             _remove_if_empty(parent)
         raise
@@ -63,4 +62,4 @@ def staged(path: Path) -> Iterator[Path]:
 def write_json(path: Path, data: Any) -> None:
     """``data`` as indented JSON at ``path``, atomically."""
     with staged(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
