@@ -189,3 +189,14 @@ def test_yolov3_spp_detector_export(tmp_path) -> None:
     assert result.metadata["detector_settings"]["score"] == "objectness" and result.comparison.agreement >= 0.99
     detector = load_detector_backend(result.path)
     assert isinstance(detector.model, TorchScriptNetwork) and detector.legacy_box_plus1
+
+
+@pytest.mark.parametrize(
+    "config",
+    ["coco/fastpose_duc_shuffle_res50_256x192", "coco/simplepose_res50_256x192", "coco/hrnet_w32_256x192"],
+)
+def test_every_pose_family_exports(tmp_path, config) -> None:
+    torch.manual_seed(0)  # random weights: PixelUnshuffle trunk + DUC stages, deconvolutions, HRNet's fusions
+    result = export_pose(config, output=tmp_path / "m.onnx", dynamic_batch=True, opts=SMALL)
+    assert result.comparison.agreement == 1.0
+    assert read_metadata(result.path)["model"] == result.metadata["model"]
