@@ -22,6 +22,7 @@ from alphapose_kit.engine.run_files import read_metrics
 from alphapose_kit.engine.trainer import Trainer
 from tests.engine.tiny_model import TINY_OPTS
 from tests.paths import COCO, REPO
+from tests.threads import one_thread  # noqa: F401  (autouse fixture)
 
 ANN = COCO / "person_keypoints.json"
 SMALL = [
@@ -32,15 +33,6 @@ SMALL = [
     "TRAIN.NUM_WORKERS", "1",
 ]  # fmt: skip
 NO_AUG = ["DATASET.TRAIN.AUG.SCALE_FACTOR", "0", "DATASET.TRAIN.AUG.ROT_FACTOR", "0", "DATASET.TRAIN.AUG.FLIP", "false"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: on a shared 2-core machine two spinning threads are several times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _repeated_annotations(tmp_path: Path, times: int) -> Path:

@@ -29,6 +29,7 @@ from alphapose_kit.errors import AkitError, CheckpointError
 from alphapose_kit.models import build_pose_model
 from alphapose_kit.models.loader import load_pose_model
 from tests.engine.tiny_model import TINY_OPTS
+from tests.threads import one_thread  # noqa: F401  (autouse fixture)
 
 SIZE = (64, 64)
 BASE_OPTS = [
@@ -67,15 +68,6 @@ class Synthetic(Dataset):
         if self.nan_from_epoch is not None and self.epoch >= self.nan_from_epoch:
             target = np.full_like(target, np.nan)
         return {"image": self.images[i], "target": target, "target_weight": weight, "image_id": i}
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: on a shared 2-core machine two spinning threads are several times slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _cfg(*extra: str):
