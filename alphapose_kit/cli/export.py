@@ -73,6 +73,8 @@ def export(
         from alphapose_kit.deploy.prune import check_ratio
 
         check_ratio(prune)
+        if fmt is None and (int8 or half):
+            fmt = "onnx"  # --prune alone writes YAML + .pth; --int8 / --half then export the pruned network
     if fmt is not None or prune is None:
         check_format(fmt or "onnx", half, int8)
     if detector is not None:

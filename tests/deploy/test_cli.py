@@ -55,6 +55,16 @@ def test_export_prune_then_onnx(capsys, tmp_path, ckpt) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["small.onnx", "small.pth", "small.yaml"]
 
 
+def test_export_prune_then_int8(capsys, tmp_path, ckpt) -> None:
+    code, out, err = akit(
+        capsys, "export", *CFG, "--checkpoint", ckpt, "--prune", "0.5", "--int8", "--calib", KEYPOINTS,
+        "--calib-size", "6", "--min-agreement", "0", "--output", str(tmp_path / "small.yaml"), "--opts", *TINY,
+    )  # fmt: skip
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.onnx", "small.pth", "small.report.json", "small.yaml"]
+    assert "INT8 vs fp32" in out
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
