@@ -98,7 +98,7 @@ def _refuse_existing_results(outdir: Path) -> None:
 def _fetch_weights(options: InferOptions, checkpoint: str | None) -> None:
     """Every weights file the run needs, at once: offline, one error names all the missing files."""
     wanted: list[str | os.PathLike] = [checkpoint] if checkpoint is not None else []
-    if options.detfile is None:
+    if options.detfile is None and options.detector_model is None:
         detector = detector_weights(options.detector, options.detector_weights)
         if detector is not None:
             wanted.append(detector)
@@ -136,10 +136,22 @@ def run_inference(options: InferOptions) -> InferSummary:
     if options.threads is not None:
         torch.set_num_threads(options.threads)
     source = open_source(options.source, skip_bad=options.skip_bad)
-    config, checkpoint = resolve_model_choice(options.config, options.checkpoint)
-    cfg = load_config(config, options.opts)
-    _fetch_weights(options, checkpoint)
-    pipeline = PosePipeline(cfg, checkpoint, options.pipeline())
+    if options.pose_model is not None:  # an exported model carries its config; the pipeline around it is unchanged
+        from alphapose_kit.deploy import load_backend
+
+        config: str | Path = options.pose_model
+        checkpoint: str | None = None
+        override = load_config(options.config, options.opts) if options.config else None
+        _fetch_weights(options, None)
+        network, cfg = load_backend(
+            options.pose_model, options.backend, config=override, device=options.device, threads=options.threads
+        )
+        pipeline = PosePipeline(cfg, options=options.pipeline(), pose_model=network)
+    else:
+        config, checkpoint = resolve_model_choice(options.config, options.checkpoint)
+        cfg = load_config(config, options.opts)
+        _fetch_weights(options, checkpoint)
+        pipeline = PosePipeline(cfg, checkpoint, options.pipeline())
     image_ids = getattr(source, "image_ids", None)
     if image_ids is not None:  # images: their names are known, so a wrong detection file fails before the run
         _check_detfile_coverage(pipeline.detector, image_ids)

@@ -11,6 +11,7 @@ from typing import Any
 from alphapose_kit.errors import AkitError
 
 POSE_NMS = ("pnms", "oks", "none")
+BACKENDS = ("torch", "onnxruntime", "torchscript")
 
 
 def option(default: Any, *flags: str, help: str = "") -> Any:
@@ -22,6 +23,9 @@ def option(default: Any, *flags: str, help: str = "") -> Any:
 class PipelineOptions:
     """How the top-down pipeline runs: person detector, batching, device, flip test, pose NMS."""
 
+    backend: str = option("torch", "--backend", help="torch, onnxruntime or torchscript (with --pose-model)")
+    pose_model: str | None = option(None, "--pose-model", help="exported pose model (.onnx / .pt) from akit export")
+    detector_model: str | None = option(None, "--detector-model", help="detector from akit export --detector")
     detector: str = option("yolov3-spp", "--detector", "-d", help="yolov3-spp, yolov5n/s/m/l/x")
     detector_weights: str | None = option(None, "--detector-weights", help="detector weights file or zoo name")
     detfile: str | None = option(None, "--detfile", help="precomputed boxes (AlphaPose format) instead of a detector")
@@ -52,6 +56,12 @@ class PipelineOptions:
             raise AkitError(f"--det-size must be a positive multiple of 32, got {self.det_size}")
         if self.detfile is not None and (self.conf is not None or self.nms is not None or self.detector_weights):
             raise AkitError("--conf, --nms and --detector-weights do not apply with --detfile (its boxes are used)")
+        if self.backend not in BACKENDS:
+            raise AkitError(f"unknown --backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self.backend != "torch" and self.pose_model is None:
+            raise AkitError(f"--backend {self.backend} runs an exported model: pass --pose-model FILE (akit export)")
+        if self.detector_model is not None and (self.detfile is not None or self.detector_weights):
+            raise AkitError("--detector-model is the detector: drop --detfile / --detector-weights")
         from alphapose_kit.track import check_tracking_options
 
         check_tracking_options(self.track, self.track_buffer, self.smooth)
@@ -80,6 +90,8 @@ class InferOptions(PipelineOptions):
 
         super().validate()
         check_format(self.fmt)
+        if self.pose_model is not None and self.checkpoint is not None:
+            raise AkitError("--pose-model holds its weights: drop --checkpoint")
         if self.threads is not None and self.threads < 1:
             raise AkitError(f"--threads must be at least 1, got {self.threads}")
 

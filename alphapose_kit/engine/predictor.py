@@ -106,6 +106,13 @@ class PosePipeline:
         detector: Any = opts.detector
         if opts.detfile is not None:
             return load_detector("detfile", weights=opts.detfile)
+        if opts.detector_model is not None:
+            from alphapose_kit.deploy import load_detector_backend
+
+            return load_detector_backend(
+                opts.detector_model, self.device, batch_size=opts.det_batch, conf=opts.conf, nms=opts.nms,
+                input_size=opts.det_size,
+            )  # fmt: skip
         if callable(detector):
             return detector
         if str(detector).strip().lower() == "detfile":

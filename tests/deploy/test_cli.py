@@ -105,3 +105,28 @@ def test_bench_cli(capsys, tmp_path, ckpt) -> None:
     assert out_json.is_file() and out_json.with_suffix(".png").is_file()
     code, _, err = akit(capsys, "bench", *CFG, "--checkpoint", ckpt, "--batch", "1,x", "--opts", *TINY)
     assert code == 1 and "comma-separated list of int" in err
+
+
+def test_infer_on_an_exported_model_gives_the_torch_json(capsys, tmp_path, ckpt) -> None:
+    """``akit infer --backend onnxruntime --pose-model F.onnx`` needs no config (the file carries it) and writes the
+    torch backend's people: same boxes and order, keypoints within float tolerance."""
+    onnx = tmp_path / "pose.onnx"
+    code, _, err = akit(capsys, "export", *CFG, "--checkpoint", ckpt, "--output", str(onnx), "--opts", *TINY)
+    assert code == 0, err
+    image = str(COCO / "000000196141.jpg")
+    detfile = str(COCO / "person_detections.json")
+    common = ["--detfile", detfile, "--pose-nms", "none", "--device", "cpu", "-q"]
+    code, _, err = akit(capsys, "infer", image, "--backend", "onnxruntime", "--pose-model", str(onnx),
+                        "-o", str(tmp_path / "ort"), *common)  # fmt: skip
+    assert code == 0, err
+    code, _, err = akit(
+        capsys, "infer", image, *CFG, "-w", ckpt, "-o", str(tmp_path / "torch"), *common, "--opts", *TINY
+    )
+    assert code == 0, err
+    ort, ref = (json.loads((tmp_path / d / "alphapose-results.json").read_text()) for d in ("ort", "torch"))
+    assert len(ort) == len(ref) == 33  # every box of the shared file for this image
+    for a, b in zip(ort, ref, strict=True):
+        assert a["box"] == b["box"]
+        assert a["keypoints"] == pytest.approx(b["keypoints"], abs=0.05)
+    code, _, err = akit(capsys, "infer", image, "--backend", "onnxruntime")
+    assert code == 1 and "--pose-model" in err
