@@ -54,13 +54,11 @@ def _json(data: Any) -> str:
 
 
 def infer_video(video: str | Path, outdir: Path) -> Path:
-    """Run ``akit infer`` (tracked where the options have --track) on ``video``; returns its results file."""
+    """Run ``akit infer --track`` with the default models on ``video``; returns its results file."""
     from alphapose_kit.engine.infer import run_inference
     from alphapose_kit.engine.options import InferOptions
 
-    fields = {f.name for f in dataclasses.fields(InferOptions)}
-    wanted: dict[str, Any] = {"source": str(video), "outdir": str(outdir / "inference"), "track": True}
-    run_inference(InferOptions(**{k: v for k, v in wanted.items() if k in fields}))
+    run_inference(InferOptions(source=str(video), outdir=str(outdir / "inference"), track=True, quiet=True))
     return outdir / "inference" / "alphapose-results.json"
 
 
