@@ -62,6 +62,12 @@ class RepPlan:
             return np.nanmean(angles, axis=0) if self.combine == "mean" else np.nanmin(angles, axis=0)
 
 
+def check_exercise(exercise: str) -> None:
+    """One line for an exercise akit does not know."""
+    if exercise not in (*EXERCISES, "custom"):
+        raise AkitError(f"unknown exercise {exercise!r}; choose one of {', '.join([*EXERCISES, 'custom'])}")
+
+
 def make_plan(
     exercise: str,
     keypoint_set: KeypointSet,
@@ -75,10 +81,9 @@ def make_plan(
         if not angles or low is None or high is None:
             raise AkitError("--exercise custom needs --angle NAME=A,B,C, --low DEG and --high DEG")
         base = Exercise("custom", (), "mean", low, high, low if target is None else target)
-    elif exercise in EXERCISES:
-        base = EXERCISES[exercise]
     else:
-        raise AkitError(f"unknown exercise {exercise!r}; choose one of {', '.join([*EXERCISES, 'custom'])}")
+        check_exercise(exercise)
+        base = EXERCISES[exercise]
     if angles:
         specs = parse_specs(angles, keypoint_set)
     else:

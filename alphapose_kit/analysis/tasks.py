@@ -17,7 +17,7 @@ from alphapose_kit.analysis.angles import MIN_SCORE, angles_csv, compute_angles,
 from alphapose_kit.analysis.compare import compare_tracks
 from alphapose_kit.analysis.falls import detect_falls
 from alphapose_kit.analysis.plots import angles_png, compare_png, reps_png
-from alphapose_kit.analysis.reps import make_plan, track_reps
+from alphapose_kit.analysis.reps import check_exercise, make_plan, track_reps
 from alphapose_kit.analysis.series import Recording, load_recording
 from alphapose_kit.data.sources import VIDEO_SUFFIXES
 from alphapose_kit.errors import AkitError
@@ -37,6 +37,10 @@ class Inputs:
     person: int | None = None
     keypoints: str | None = None
     min_score: float = MIN_SCORE
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_score <= 1:
+            raise AkitError(f"--min-score is a keypoint score in [0, 1], got {self.min_score}")
 
 
 def output_dir(outdir: str | Path | None) -> Path:
@@ -172,6 +176,7 @@ def analyze_report(
     """report.html: angles, reps, comparison and falls of each track, and key frames, in one self-contained file."""
     from alphapose_kit.analysis.report import build_report
 
+    check_exercise(exercise)
     outdir = output_dir(inputs.outdir)
     rec = open_recording(inputs, outdir)
     ref = open_recording(inputs, outdir, results=reference) if reference is not None else None

@@ -48,6 +48,9 @@ def bench(
         if threads < 1:
             raise AkitError(f"--threads must be at least 1, got {threads}")
         torch.set_num_threads(threads)
+    for flag, value, least in (("--rounds", rounds, 1), ("--warmup", warmup, 0), ("--frames", frames, 1)):
+        if value < least:
+            raise AkitError(f"{flag} must be at least {least}, got {value}")
     names = parse_list(backends)
     batches = parse_list(batch, int)
     if "pruned" in names:

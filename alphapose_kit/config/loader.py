@@ -117,7 +117,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigError(f"{path}: not a readable YAML file ({first_line})") from None
     if data is None:
-        return {}
+        raise ConfigError(f"{path}: the config file is empty (give at least MODEL and DATA_PRESET)")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config must be a YAML mapping, got {type(data).__name__}")
     return data

@@ -97,6 +97,10 @@ def test_user_errors_are_one_line(squat_run, tmp_path, capsys):
     assert "pass --fps" in capsys.readouterr().err
     assert main(["analyze", "reps", str(squat_run), "--exercise", "custom", "-o", str(tmp_path / "z")]) == 1
     assert "custom needs" in capsys.readouterr().err
+    assert main(["analyze", "report", str(squat_run), "--exercise", "foo", "-o", str(tmp_path / "w")]) == 1
+    assert "unknown exercise 'foo'" in capsys.readouterr().err and not (tmp_path / "w").exists()
+    assert main(["analyze", "angles", str(squat_run), "--min-score", "-1", "-o", str(tmp_path / "v")]) == 1
+    assert "--min-score" in capsys.readouterr().err
 
 
 def test_report_is_self_contained(squat_run, tmp_path):

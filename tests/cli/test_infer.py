@@ -368,8 +368,8 @@ def test_outdir_with_results_is_not_replaced_without_exist_ok(capsys, tmp_path, 
 @pytest.mark.parametrize(
     ("text", "needle"),
     [(b"\xff\xfe\x00bad", "UTF-8"), (b"MODEL: [unclosed", "not a readable YAML"), (b"42", "YAML mapping"),
-     (b"MODEL:\n  NUM_LAYER: 50\n", "MODEL.NUM_LAYERS")],
-    ids=["not-utf8", "broken-yaml", "scalar", "unknown-key"],
+     (b"MODEL:\n  NUM_LAYER: 50\n", "MODEL.NUM_LAYERS"), (b"", "is empty")],
+    ids=["not-utf8", "broken-yaml", "scalar", "unknown-key", "empty"],
 )  # fmt: skip
 def test_config_problems_without_weights_name_the_config(capsys, tmp_path, shared_data, text, needle) -> None:
     bad = tmp_path / "bad.yaml"
