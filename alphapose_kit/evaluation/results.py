@@ -18,6 +18,7 @@ from typing import Any
 from alphapose_kit.data.coco import CocoAnnotations
 from alphapose_kit.errors import AkitError
 from alphapose_kit.io.atomic import atomic_write_text
+from alphapose_kit.io.writers import JSON_NAME, JSONL_NAME
 
 
 class ImageIds:
@@ -74,6 +75,10 @@ def read_results(path: str | Path, image_ids: ImageIds, num_joints: int, categor
     without keypoints / score is a one-line error.
     """
     path = Path(path)
+    if path.is_dir():  # an akit infer run folder
+        path = path / JSON_NAME
+    if path.name == JSONL_NAME:
+        raise AkitError(f"{path} is the streamed copy (one frame per line); evaluate {path.with_name(JSON_NAME)}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

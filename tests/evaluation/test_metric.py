@@ -137,6 +137,13 @@ def test_alphapose_file_names_score_as_integer_ids(ann: dict, tmp_path: Path) ->
     assert [by_name[k] for k in STAT_KEYS] == [by_int[k] for k in STAT_KEYS] == pycocotools_stats(ANN, coco)
     written = json.loads((tmp_path / "b" / "results.json").read_text())
     assert [r["image_id"] for r in written] == [r["image_id"] for r in coco]  # integer ids in the COCO file
+    run = tmp_path / "run"  # an akit infer run folder is taken as its alphapose-results.json
+    run.mkdir()
+    (run / "alphapose-results.json").write_text(json.dumps(alphapose))
+    by_folder = evaluate(ANN, results=run, outdir=tmp_path / "c")
+    assert [by_folder[k] for k in STAT_KEYS] == [by_int[k] for k in STAT_KEYS]
+    with pytest.raises(AkitError, match="streamed copy"):
+        evaluate(ANN, results=run / "alphapose-results.jsonl", outdir=tmp_path / "d")
 
 
 def test_only_the_evaluated_images_count(ann: dict, tmp_path: Path) -> None:
