@@ -226,6 +226,8 @@ def export_detector(
     path = output_path(output, f"{name}{'-fp16' if half else ''}{suffix}")
     if path.suffix != suffix:
         raise AkitError(f"--format {fmt} writes {suffix} files; --output {path.name} has another suffix")
+    if input_size is not None and (input_size <= 0 or input_size % 32):
+        raise AkitError(f"--input-size must be a positive multiple of 32, got {input_size}")
     options = {"input_size": input_size} if input_size else {}
     reference = load_detector(name, weights, device="cpu", **options)
     if not isinstance(reference, YOLODetector):

@@ -105,6 +105,8 @@ def test_bench_cli(capsys, tmp_path, ckpt) -> None:
     assert out_json.is_file() and out_json.with_suffix(".png").is_file()
     code, _, err = akit(capsys, "bench", *CFG, "--checkpoint", ckpt, "--batch", "1,x", "--opts", *TINY)
     assert code == 1 and "comma-separated list of int" in err
+    code, _, err = akit(capsys, "export", "--detector", "yolov5s", "--input-size", "0")
+    assert code == 1 and "--input-size must be a positive multiple of 32" in err  # before any download
     for flag, value in (("--warmup", "-1"), ("--rounds", "0"), ("--frames", "0")):
         code, _, err = akit(capsys, "bench", *CFG, "--checkpoint", ckpt, flag, value, "--opts", *TINY)
         assert code == 1 and err.startswith(f"akit: error: {flag} must be at least") and err.count("\n") == 1, err
