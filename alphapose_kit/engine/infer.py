@@ -15,7 +15,7 @@ import torch
 
 from alphapose_kit.data.sources import FrameSource, open_source
 from alphapose_kit.detectors import DetFileDetector, detector_weights
-from alphapose_kit.engine.options import InferOptions
+from alphapose_kit.engine.options import DEFAULT_DETECTOR, InferOptions
 from alphapose_kit.engine.predictor import DEFAULT_FPS, STAGES, PosePipeline
 from alphapose_kit.errors import AkitError
 from alphapose_kit.hub.zoo import ensure_weights
@@ -99,7 +99,7 @@ def _fetch_weights(options: InferOptions, checkpoint: str | None) -> None:
     """Every weights file the run needs, at once: offline, one error names all the missing files."""
     wanted: list[str | os.PathLike] = [checkpoint] if checkpoint is not None else []
     if options.detfile is None and options.detector_model is None:
-        detector = detector_weights(options.detector, options.detector_weights)
+        detector = detector_weights(options.detector or DEFAULT_DETECTOR, options.detector_weights)
         if detector is not None:
             wanted.append(detector)
     ensure_weights(wanted)

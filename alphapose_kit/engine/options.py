@@ -11,6 +11,7 @@ from typing import Any
 from alphapose_kit.errors import AkitError
 
 POSE_NMS = ("pnms", "oks", "none")
+DEFAULT_DETECTOR = "yolov3-spp"  # AlphaPose's
 BACKENDS = ("torch", "onnxruntime", "torchscript")
 
 
@@ -26,7 +27,7 @@ class PipelineOptions:
     backend: str = option("torch", "--backend", help="torch, onnxruntime or torchscript (with --pose-model)")
     pose_model: str | None = option(None, "--pose-model", help="exported pose model (.onnx / .pt) from akit export")
     detector_model: str | None = option(None, "--detector-model", help="detector from akit export --detector")
-    detector: str = option("yolov3-spp", "--detector", "-d", help="yolov3-spp, yolov5n/s/m/l/x")
+    detector: str | None = option(None, "--detector", "-d", help="yolov3-spp (default), yolov5n/s/m/l/x")
     detector_weights: str | None = option(None, "--detector-weights", help="detector weights file or zoo name")
     detfile: str | None = option(None, "--detfile", help="precomputed boxes (AlphaPose format) instead of a detector")
     device: str = option("auto", "--device", help="auto, cpu, cuda or cuda:N")
@@ -54,8 +55,12 @@ class PipelineOptions:
             raise AkitError(f"--min-box-area must not be negative, got {self.min_box_area}")
         if self.det_size is not None and (self.det_size <= 0 or self.det_size % 32):
             raise AkitError(f"--det-size must be a positive multiple of 32, got {self.det_size}")
-        if self.detfile is not None and (self.conf is not None or self.nms is not None or self.detector_weights):
-            raise AkitError("--conf, --nms and --detector-weights do not apply with --detfile (its boxes are used)")
+        if self.detfile is not None and (
+            self.conf is not None or self.nms is not None or self.detector_weights or self.detector is not None
+        ):
+            raise AkitError(
+                "--detector, --conf, --nms and --detector-weights do not apply with --detfile (its boxes are used)"
+            )
         if self.backend not in BACKENDS:
             raise AkitError(f"unknown --backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
         if self.backend != "torch" and self.pose_model is None:

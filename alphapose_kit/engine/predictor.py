@@ -26,7 +26,7 @@ from alphapose_kit.data.sources import Frame, FrameSource, ThreadedReader, open_
 from alphapose_kit.data.transforms import box_to_center_scale, crop_people
 from alphapose_kit.detectors import Detections, load_detector
 from alphapose_kit.engine.estimator import PoseEstimator
-from alphapose_kit.engine.options import PipelineOptions
+from alphapose_kit.engine.options import DEFAULT_DETECTOR, PipelineOptions
 from alphapose_kit.errors import AkitError
 from alphapose_kit.io.results import FrameResult, alphapose_idx
 from alphapose_kit.models.loader import keypoint_set_of, load_pose_model
@@ -103,7 +103,7 @@ class PosePipeline:
 
     def _make_detector(self) -> Callable[..., list[Detections]]:
         opts = self.options
-        detector: Any = opts.detector
+        detector: Any = opts.detector if opts.detector is not None else DEFAULT_DETECTOR
         if opts.detfile is not None:
             return load_detector("detfile", weights=opts.detfile)
         if opts.detector_model is not None:

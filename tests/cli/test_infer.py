@@ -591,6 +591,7 @@ def test_bad_flag_values_fail_before_any_work(capsys, tmp_path, shared_data, mon
         (["--det-size", "100"], "multiple of 32"),
         (["--min-box-area", "-1"], "must not be negative"),
         (["--detfile", "d.json", "--conf", "0.5"], "do not apply with --detfile"),
+        (["--detfile", "d.json", "-d", "yolov5s"], "do not apply with --detfile"),
     ):
         code, err = infer(capsys, image, *flags)
         assert_one_line(code, err, needle)
