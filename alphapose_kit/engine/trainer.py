@@ -512,6 +512,11 @@ def train(options: TrainOptions | None = None, validator: Validator | None = Non
         run_dir = _run_dir(options, ctx, origin)
         if validator is None and int(cfg.TRAIN.VAL_INTERVAL) > 0:
             ann, images = split_paths(cfg, "VAL")
+            if not Path(ann).is_file():
+                raise AkitError(
+                    f"validation annotations not found: {ann} (DATASET.VAL of the config); pass --val-ann FILE "
+                    "--val-images DIR, or --opts TRAIN.VAL_INTERVAL 0 to train without validation"
+                )
             validator = coco_validator(cfg, ann, images, run_dir / run_files.CONFIG_NAME, run_dir / "val", ctx.device)
         trainer = Trainer(cfg, run_dir, train_set, ctx, validator, options.init_from, not options.quiet)
         if payload is not None and origin is not None:

@@ -230,3 +230,14 @@ def test_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture, case
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("akit: error: ") and message in err[0], err
     assert not run.exists()  # nothing written for a run that never started
+
+
+def test_missing_default_validation_data_says_how_to_give_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Without --val-ann the config's DATASET.VAL is used; where that file is not, the message says what to pass."""
+    code = main(
+        ["train", "--train-ann", str(ANN), "--train-images", str(COCO), "--outdir", str(tmp_path / "run"), "--quiet",
+         "--epochs", "1", "--opts", *SMALL]
+    )  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1, err
+    assert "validation annotations not found" in err[0] and "--val-ann" in err[0] and "TRAIN.VAL_INTERVAL 0" in err[0]
