@@ -58,7 +58,10 @@ def bench(
     config, checkpoint = resolve_model_choice(config, checkpoint)  # type: ignore[assignment]
     finder = None
     if source is not None:
+        from alphapose_kit.data.sources import open_source
         from alphapose_kit.deploy.calibration import make_detector
+
+        open_source(source)  # a missing or unreadable source is named before any detector weights are fetched
 
         finder = make_detector(detector, detector_weights, detfile, device)
     result = run_bench(

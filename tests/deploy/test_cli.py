@@ -107,6 +107,10 @@ def test_bench_cli(capsys, tmp_path, ckpt) -> None:
     assert code == 1 and "comma-separated list of int" in err
     code, _, err = akit(capsys, "export", "--detector", "yolov5s", "--input-size", "0")
     assert code == 1 and "--input-size must be a positive multiple of 32" in err  # before any download
+    code, _, err = akit(
+        capsys, "bench", *CFG, "--checkpoint", ckpt, "--source", str(tmp_path / "no.mp4"), "--opts", *TINY
+    )
+    assert code == 1 and "no.mp4" in err and "download" not in err
     for flag, value in (("--warmup", "-1"), ("--rounds", "0"), ("--frames", "0")):
         code, _, err = akit(capsys, "bench", *CFG, "--checkpoint", ckpt, flag, value, "--opts", *TINY)
         assert code == 1 and err.startswith(f"akit: error: {flag} must be at least") and err.count("\n") == 1, err
