@@ -121,7 +121,7 @@ def load_recording(
     except (OSError, ValueError) as exc:
         raise AkitError(f"cannot read {path} ({exc})") from None
     if not isinstance(records, list):
-        raise AkitError(f"{path} is not AlphaPose results (a list of records); use --format alphapose")
+        raise AkitError(f"{path} is not AlphaPose results (a list of records, as akit infer --format alphapose writes)")
     info = read_run_info(path) or {}
     rate = fps if fps else info.get("fps")
     if fps is not None and fps <= 0:
@@ -129,12 +129,16 @@ def load_recording(
     if not records:
         name = keypoints or (info.get("model") or {}).get("keypoint_set") or "coco17"
         return Recording({}, get_keypoint_set(name), rate, path, info)
+    for n, record in enumerate(records):
+        missing = [k for k in ("image_id", "keypoints", "box") if not isinstance(record, dict) or k not in record]
+        if missing:
+            raise AkitError(f"{path}: entry {n} is not an AlphaPose result (it has no {', '.join(missing)})")
     try:
         triples = np.array([r["keypoints"] for r in records], np.float64)
         boxes = np.array([r["box"] for r in records], np.float64).reshape(-1, 4)
-        image_ids = [str(r["image_id"]) for r in records]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise AkitError(f"{path}: malformed record ({exc!r})") from None
+    except (TypeError, ValueError):
+        raise AkitError(f"{path}: keypoints and boxes must be lists of numbers of one length in every entry") from None
+    image_ids = [str(r["image_id"]) for r in records]
     if triples.ndim != 2 or triples.shape[1] % 3:
         raise AkitError(f"{path}: keypoints are not (x, y, score) triples of one length")
     num_joints = triples.shape[1] // 3

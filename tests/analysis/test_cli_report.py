@@ -101,6 +101,11 @@ def test_user_errors_are_one_line(squat_run, tmp_path, capsys):
     assert "unknown exercise 'foo'" in capsys.readouterr().err and not (tmp_path / "w").exists()
     assert main(["analyze", "angles", str(squat_run), "--min-score", "-1", "-o", str(tmp_path / "v")]) == 1
     assert "--min-score" in capsys.readouterr().err
+    detections = tmp_path / "dets.json"  # a COCO detection file: records without keypoints
+    detections.write_text('[{"image_id": 1, "bbox": [0, 0, 5, 5], "score": 0.9}]')
+    assert main(["analyze", "angles", str(detections), "-o", str(tmp_path / "u")]) == 1
+    err = capsys.readouterr().err
+    assert "entry 0 is not an AlphaPose result (it has no keypoints, box)" in err and "KeyError" not in err
 
 
 def test_report_is_self_contained(squat_run, tmp_path):
