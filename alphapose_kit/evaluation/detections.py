@@ -9,7 +9,6 @@ in float32) and then goes through the same path.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from numpy.typing import NDArray
 
 from alphapose_kit.data.coco import CocoAnnotations
 from alphapose_kit.errors import AkitError
-from alphapose_kit.evaluation.results import ImageIds
+from alphapose_kit.evaluation.results import ImageIds, read_json_file
 
 # AlphaPose's evaluation thresholds (detector/yolo_cfg.py, used by write_coco_json): low, so AP is not cut short.
 EVAL_DETECTOR_SETTINGS = {"conf": 0.1, "nms": 0.6}
@@ -54,12 +53,7 @@ def _number(value: object) -> bool:
 def read_detections(path: str | Path, image_ids: ImageIds) -> DetectionEntries:
     """A COCO detection file (``[{"image_id", "bbox": [x, y, w, h], "score"}, ...]``) mapped onto the annotation."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AkitError(f"detection file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise AkitError(f"detection file {path} is not readable JSON ({err})") from None
+    data = read_json_file(path, "detection file")
     return detection_entries(data, image_ids, f"detection file {path}")
 
 

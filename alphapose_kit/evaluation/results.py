@@ -68,6 +68,16 @@ class LoadedResults:
     unmatched: int
 
 
+def read_json_file(path: Path, what: str) -> Any:
+    """The JSON in ``path``; a missing or unreadable file is one line naming ``what`` it should have been."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AkitError(f"{what} not found: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise AkitError(f"{what} {path} is not readable JSON ({err})") from None
+
+
 def read_results(path: str | Path, image_ids: ImageIds, num_joints: int, category_id: int = 1) -> LoadedResults:
     """COCO or AlphaPose results -> COCO records (integer ids; ``bbox`` kept only when every record has one).
 
@@ -79,12 +89,7 @@ def read_results(path: str | Path, image_ids: ImageIds, num_joints: int, categor
         path = path / JSON_NAME
     if path.name == JSONL_NAME:
         raise AkitError(f"{path} is the streamed copy (one frame per line); evaluate {path.with_name(JSON_NAME)}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AkitError(f"results file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise AkitError(f"results file {path} is not readable JSON ({err})") from None
+    data = read_json_file(path, "results file")
     if not isinstance(data, list):
         raise AkitError(f"results file {path} must hold a JSON list of results, found a {type(data).__name__}")
     if not data:
