@@ -7,15 +7,21 @@ users expect are config keys (``TRAIN.OPTIMIZER`` sgd/adamw, ``LR_SCHEDULE`` cos
 ``last.pth``, ``best.pth``, ``metrics.csv``, ``curves.png``, ``config.yaml`` and ``manifest.json``; only rank 0 logs
 and writes. ``--resume`` continues exactly: the schedule is a function of the epoch, the sample order and every
 augmentation draw are functions of (seed, epoch, index), and the model, optimiser, scaler, EMA and RNG states are
-restored.
+restored; ``--resume RUN --epochs N`` extends a run. The loss is checked before each step and the weights after it:
+a NaN or inf stops the run, naming the step, and the last good ``last.pth`` stays.
+
+This module is the loop; its neighbours hold the rest: :mod:`~alphapose_kit.engine.train_config` (config resolution
+and resume checks), :mod:`~alphapose_kit.engine.optim` and :mod:`~alphapose_kit.engine.initialise` (the optimiser and
+the start weights), :mod:`~alphapose_kit.engine.train_callbacks` (checkpoints, metrics, curves, TensorBoard, the
+epoch line).
 """
 
 from __future__ import annotations
 
 import math
 import os
-import sys
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,12 +30,11 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
-from tqdm import tqdm
 from yacs.config import CfgNode
 
-from alphapose_kit.config import dump_config, load_config
+from alphapose_kit.config import dump_config
 from alphapose_kit.engine import run_files
-from alphapose_kit.engine.checkpoints import FORMAT, InitReport, init_from, load_checkpoint, save_checkpoint
+from alphapose_kit.engine.checkpoints import FORMAT, load_checkpoint
 from alphapose_kit.engine.distributed import (
     DistContext,
     all_sum,
@@ -40,21 +45,25 @@ from alphapose_kit.engine.distributed import (
     shutdown,
 )
 from alphapose_kit.engine.ema import ModelEMA
+from alphapose_kit.engine.initialise import initialise
 from alphapose_kit.engine.losses import PoseCriterion
+from alphapose_kit.engine.optim import build_optimizer
 from alphapose_kit.engine.schedule import dpg_active, learning_rate
 from alphapose_kit.engine.sync_bn import convert_sync_batchnorm
+from alphapose_kit.engine.train_callbacks import LAST_NAME, Callback, default_callbacks
+from alphapose_kit.engine.train_config import resolve_config, resumed_config, split_paths
 from alphapose_kit.engine.train_options import TrainOptions
 from alphapose_kit.engine.validate import Validator, coco_validator
-from alphapose_kit.errors import AkitError, ConfigError
-from alphapose_kit.io.checkpoint import load_into, read_state_dict
+from alphapose_kit.errors import AkitError
+from alphapose_kit.io.checkpoint import load_into
 from alphapose_kit.io.writers import ensure_writable_dir, next_run_dir
 from alphapose_kit.models import build_pose_model
 from alphapose_kit.models.loader import model_name
 from alphapose_kit.utils.logging import get_logger
+from alphapose_kit.utils.progress import progress
+from alphapose_kit.utils.signals import terminate_as_interrupt
 
 LOG = get_logger("train")
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
-LAST_NAME, BEST_NAME = "last.pth", "best.pth"
 
 
 @dataclass
@@ -67,118 +76,6 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
-def split_paths(cfg: CfgNode, split: str) -> tuple[Path, Path]:
-    """``(annotation file, image folder)`` of ``DATASET.<split>``: ``ROOT/ANN`` and ``ROOT/IMG_PREFIX``."""
-    node = cfg.DATASET[split]
-    root = Path(node.ROOT or ".")
-    return root / node.ANN, root / node.IMG_PREFIX
-
-
-def resolve_config(options: TrainOptions) -> CfgNode:
-    """The config the run trains with: file (or defaults) + ``--opts`` + the explicit flags, frozen."""
-    cfg = load_config(options.config, options.opts, freeze=False)
-    for split, ann, images in (
-        ("TRAIN", options.train_ann, options.train_images),
-        ("VAL", options.val_ann, options.val_images),
-    ):
-        node = cfg.DATASET[split]
-        if ann is not None or images is not None:
-            old_ann, old_images = split_paths(cfg, split)
-            node.ROOT = ""
-            node.ANN = str(Path(ann).resolve() if ann is not None else old_ann)
-            node.IMG_PREFIX = str(Path(images).resolve() if images is not None else old_images)
-    for key, value in (
-        ("END_EPOCH", options.epochs),
-        ("BATCH_SIZE", options.batch),
-        ("LR", options.lr),
-        ("SEED", options.seed),
-    ):
-        if value is not None:
-            cfg.TRAIN[key] = type(cfg.TRAIN[key])(value)
-    _check_train_config(cfg)
-    cfg.freeze()
-    return cfg
-
-
-def _check_train_config(cfg: CfgNode) -> None:
-    train = cfg.TRAIN
-    if train.OPTIMIZER.lower() not in OPTIMIZERS:
-        raise ConfigError(f"TRAIN.OPTIMIZER {train.OPTIMIZER!r} is not supported; choose {', '.join(OPTIMIZERS)}")
-    if train.BATCH_SIZE < 1 or train.END_EPOCH < 1 or train.LR <= 0:
-        raise ConfigError(
-            "TRAIN.BATCH_SIZE, END_EPOCH and LR must be positive "
-            f"(got {train.BATCH_SIZE}, {train.END_EPOCH}, {train.LR})"
-        )
-    if not 0 <= train.EMA_DECAY < 1:
-        raise ConfigError(f"TRAIN.EMA_DECAY must lie in [0, 1), got {train.EMA_DECAY}")
-    learning_rate(cfg, 0)  # unknown LR_SCHEDULE fails here, before any work
-
-
-def config_difference(a: CfgNode, b: CfgNode) -> str | None:
-    """The first dotted key whose value differs between two configs, as ``KEY (a vs b)``; None when equal."""
-
-    def walk(x: Any, y: Any, prefix: str) -> str | None:
-        if isinstance(x, dict) and isinstance(y, dict):
-            for key in sorted(set(x) | set(y)):
-                found = walk(x.get(key), y.get(key), f"{prefix}{key}.")
-                if found:
-                    return found
-            return None
-        return None if x == y else f"{prefix[:-1]} ({x!r} vs {y!r})"
-
-    return walk(_plain(a), _plain(b), "")
-
-
-def _plain(cfg: CfgNode) -> Any:
-    import yaml
-
-    return yaml.safe_load(dump_config(cfg))
-
-
-def build_optimizer(model: nn.Module, cfg: CfgNode) -> torch.optim.Optimizer:
-    """``TRAIN.OPTIMIZER`` over the model's parameters; weight decay (when set) skips biases and norm weights."""
-    train = cfg.TRAIN
-    name, lr, decay = train.OPTIMIZER.lower(), float(train.LR), float(train.WEIGHT_DECAY)
-    params = [p for p in model.parameters() if p.requires_grad]
-    groups: list[dict[str, Any]] = [{"params": params}]
-    if decay > 0:
-        groups = [
-            {"params": [p for p in params if p.ndim > 1], "weight_decay": decay},
-            {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},
-        ]
-    if name == "adam":
-        return torch.optim.Adam(groups, lr=lr)
-    if name == "adamw":
-        return torch.optim.AdamW(groups, lr=lr, weight_decay=decay)
-    if name == "sgd":
-        return torch.optim.SGD(groups, lr=lr, momentum=float(train.MOMENTUM))
-    return torch.optim.RMSprop(groups, lr=lr)
-
-
-def initialise(model: nn.Module, cfg: CfgNode, source: str | Path | None) -> InitReport | None:
-    """The start of a run: ``--init-from`` (``source``) loaded where names and shapes fit, with a report; else
-    AlphaPose's order: ``MODEL.PRETRAINED`` loaded strictly, ``MODEL.TRY_LOAD`` loaded where it fits, or the model's
-    own training initialisation (AlphaPose's ``_initialize``)."""
-    init_weights = getattr(model, "init_weights", None)
-    if callable(init_weights):
-        init_weights()
-    if source:
-        return init_from(model, source)
-    if cfg.MODEL.PRETRAINED:
-        load_into(model, read_state_dict(cfg.MODEL.PRETRAINED), model_name(cfg), cfg.MODEL.PRETRAINED)
-        return None
-    if cfg.MODEL.TRY_LOAD:
-        return init_from(model, cfg.MODEL.TRY_LOAD)
-    if hasattr(model, "preact"):
-        LOG.warning(
-            "the ResNet-%d trunk starts from random weights; AlphaPose starts it from ImageNet: pass --init-from "
-            "torchvision's resnet%d weights file",
-            cfg.MODEL.NUM_LAYERS,
-            cfg.MODEL.NUM_LAYERS,
-        )
-    return None
-
-
 def worker_count(cfg: CfgNode, world_size: int = 1) -> int:
     """DataLoader workers per process: ``TRAIN.NUM_WORKERS``, or (-1) the CPUs shared by the processes, 1 to 8."""
     workers = int(cfg.TRAIN.NUM_WORKERS)
@@ -186,6 +83,12 @@ def worker_count(cfg: CfgNode, world_size: int = 1) -> int:
         return workers
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(8, cpus // world_size))
+
+
+def _all_finite(tensors: Iterable[torch.Tensor]) -> bool:
+    """True when no floating-point tensor holds NaN or inf (one reduction, one device sync)."""
+    floats = [t.detach() for t in tensors if t.is_floating_point()]
+    return not floats or bool(torch.isfinite(nn.utils.get_total_norm(floats, math.inf)))
 
 
 def _to_device(value: Any, device: torch.device) -> Any:
@@ -208,6 +111,7 @@ class Trainer:
         validator: Validator | None = None,
         init_source: str | Path | None = None,
         progress: bool = True,
+        callbacks: Sequence[Callback] | None = None,
     ) -> None:
         self.cfg = cfg
         self.run_dir = run_dir
@@ -248,7 +152,9 @@ class Trainer:
         self.global_step = 0
         self.best_ap: float | None = None
         self.history: list[dict[str, Any]] = []
-        self.writer = self._tensorboard() if ctx.is_main and cfg.TRAIN.TENSORBOARD else None
+        # the side jobs (files, logs) run on rank 0 only; None gives akit train's default ones
+        chosen = default_callbacks(cfg) if callbacks is None else list(callbacks)
+        self.callbacks: list[Callback] = chosen if ctx.is_main else []
 
     # --- state -------------------------------------------------------------------------------------------------
 
@@ -301,7 +207,22 @@ class Trainer:
     # --- loop --------------------------------------------------------------------------------------------------
 
     def fit(self) -> TrainResult:
-        """Train from the current epoch to ``TRAIN.END_EPOCH``; validate, save and log after each epoch."""
+        """Train from the current epoch to ``TRAIN.END_EPOCH``; validate, save and log after each epoch (through the
+        callbacks, which also see the start and the end of the run, however it ends)."""
+        for callback in self.callbacks:
+            callback.on_train_start(self)
+        error: BaseException | None = None
+        try:
+            self._epochs()
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            for callback in self.callbacks:
+                callback.on_train_end(self, error)
+        return TrainResult(self.run_dir, self.epoch, self.best_ap, self.history)
+
+    def _epochs(self) -> None:
         end = int(self.cfg.TRAIN.END_EPOCH)
         while self.epoch < end:
             epoch = self.epoch
@@ -322,7 +243,6 @@ class Trainer:
             row["seconds"] = round(time.perf_counter() - started, 3)
             self.history.append(row)
             self.save_epoch(row)
-        return TrainResult(self.run_dir, self.epoch, self.best_ap, self.history)
 
     def train_epoch(self, epoch: int) -> tuple[float, float]:
         """One pass over the training set; returns the sample-weighted mean loss and accuracy over all processes."""
@@ -333,13 +253,8 @@ class Trainer:
         self.net.train()
         steps = len(self.loader)
         sums = [0.0, 0.0, 0.0]  # loss * n, accuracy * n, n
-        bar = tqdm(
-            self.loader,
-            desc=f"epoch {epoch + 1}/{self.cfg.TRAIN.END_EPOCH}",
-            file=sys.stderr,
-            disable=not self.progress,
-            dynamic_ncols=True,
-            unit="batch",
+        bar = progress(
+            self.loader, desc=f"epoch {epoch + 1}/{self.cfg.TRAIN.END_EPOCH}", unit="batch", disable=not self.progress
         )
         for step, batch in enumerate(bar):
             lr = learning_rate(self.cfg, epoch, step / steps)
@@ -348,17 +263,19 @@ class Trainer:
             sums[1] += acc * n
             sums[2] += n
             if self.progress:
-                bar.set_postfix(loss=f"{sums[0] / sums[2]:.3g}", acc=f"{sums[1] / sums[2]:.3f}", lr=f"{lr:.2g}")
-            if self.writer is not None:
-                self.writer.add_scalar("train/loss", sums[0] / sums[2], self.global_step)
-                self.writer.add_scalar("train/accuracy", sums[1] / sums[2], self.global_step)
+                bar.set_postfix(
+                    loss=f"{sums[0] / sums[2]:.3g}", acc=f"{sums[1] / sums[2]:.3f}", lr=f"{lr:.2g}", refresh=False
+                )
+            for callback in self.callbacks:
+                callback.on_step_end(self, sums[0] / sums[2], sums[1] / sums[2])
         bar.close()
         total = all_sum(self.ctx, sums)
         count = max(total[2], 1.0)
         return total[0] / count, total[1] / count
 
     def train_step(self, batch: dict[str, Any], lr: float, epoch: int, step: int) -> tuple[float, float, int]:
-        """Forward, loss, backward, (clip), step, EMA; returns (loss, accuracy, batch size) of this process."""
+        """Forward, loss, backward, (clip), step, EMA; returns (loss, accuracy, batch size) of this process. A
+        non-finite loss (before the step) or non-finite weights (after it) stop the run on every process."""
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         device = self.ctx.device
@@ -383,16 +300,37 @@ class Trainer:
         if self.ema is not None:
             self.ema.update(self.model)
         self.global_step += 1
+        if not all_true(self.ctx, _all_finite(self._weights().values())):
+            self._stop_on_bad_weights(epoch, step)
         acc = self.criterion.accuracy(output.detach(), target, weight)
         return value, acc, int(images.shape[0])
 
-    def _stop_on_bad_loss(self, value: float, epoch: int, step: int) -> None:
+    def _weights(self) -> dict[str, torch.Tensor]:
+        """Every tensor a checkpoint saves from the networks: the model's, and the EMA's (``ema.`` names)."""
+        weights = dict(self.model.state_dict())
+        if self.ema is not None:
+            weights.update({f"ema.{k}": v for k, v in self.ema.module.state_dict().items()})
+        return weights
+
+    def _kept(self) -> str:
         last = self.run_dir / LAST_NAME
         kept = f"the last good checkpoint is {last}" if last.is_file() else "no checkpoint had been saved yet"
+        return f"training stopped, {kept} (lower TRAIN.LR or set TRAIN.GRAD_CLIP)"
+
+    def _stop_on_bad_loss(self, value: float, epoch: int, step: int) -> None:
         shown = "not finite on another process" if math.isfinite(value) else str(value)
         raise AkitError(
             f"loss is {shown} at epoch {epoch + 1}, step {step + 1} (global step {self.global_step + 1}); "
-            f"training stopped, {kept} (lower TRAIN.LR or set TRAIN.GRAD_CLIP)"
+            f"{self._kept()}"
+        )
+
+    def _stop_on_bad_weights(self, epoch: int, step: int) -> None:
+        weights = self._weights()
+        bad = [name for name, value in weights.items() if not _all_finite([value])]
+        where = f"{len(bad)} of {len(weights)} tensors hold NaN or inf (first: {bad[0]})" if bad else "on another rank"
+        raise AkitError(
+            f"weights are not finite after epoch {epoch + 1}, step {step + 1} (global step {self.global_step}): "
+            f"{where}; {self._kept()}"
         )
 
     def validate(self) -> dict[str, float]:
@@ -405,58 +343,11 @@ class Trainer:
             return self.validator(model, self.epoch)
 
     def save_epoch(self, row: dict[str, Any]) -> None:
-        """Rank 0: ``last.pth`` every epoch, ``best.pth`` when the GT-box AP improves, metrics, curves, log line."""
-        if self.ctx.is_main:
-            ap = row.get("AP")
-            improved = False
-            if ap is not None and (self.best_ap is None or ap > self.best_ap):
-                self.best_ap, improved = float(ap), True
-            save_checkpoint(self.run_dir / LAST_NAME, self.checkpoint(full=True))
-            if improved:
-                save_checkpoint(self.run_dir / BEST_NAME, self.checkpoint(full=False))
-            run_files.write_metrics(self.run_dir, self.history)
-            run_files.plot_curves(self.run_dir, self.history)
-            if self.writer is not None:
-                for key in ("lr", "loss", "accuracy", "AP", "AP_det"):
-                    if row.get(key) is not None:
-                        self.writer.add_scalar(f"epoch/{key}", row[key], row["epoch"])
-            aps = "".join(f" | {k} {row[k]:.4f}" for k in ("AP", "AP_det") if row.get(k) is not None)
-            LOG.info(
-                "epoch %d/%d | lr %.3g | loss %.6g | acc %.4f%s | %.1f s",
-                row["epoch"],
-                self.cfg.TRAIN.END_EPOCH,
-                row["lr"],
-                row["loss"],
-                row["accuracy"],
-                aps,
-                row["seconds"],
-            )
+        """The callbacks' end of an epoch (rank 0: last.pth, best.pth, metrics, curves, log line), then every process
+        waits for them."""
+        for callback in self.callbacks:
+            callback.on_epoch_end(self, row)
         barrier(self.ctx)
-
-    def _tensorboard(self) -> Any:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:
-            raise AkitError("TRAIN.TENSORBOARD needs the tensorboard package: pip install tensorboard") from None
-        return SummaryWriter(str(self.run_dir / "tensorboard"))
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-
-def _resumed_config(options: TrainOptions, payload: dict[str, Any], origin: Path) -> CfgNode:
-    """The stored config of a resumed run; a different ``--config``/flags/``--opts`` is an error naming the key."""
-    stored = load_config(CfgNode.load_cfg(payload["config"]))
-    given = TrainOptions(**{**options.__dict__, "config": options.config or stored})
-    cfg = resolve_config(given)
-    diff = config_difference(stored, cfg)
-    if diff:
-        raise AkitError(
-            f"--resume {origin}: that run was trained with another config (differs at {diff}); resume without "
-            "changing settings, or start a new run with --init-from"
-        )
-    return cfg
 
 
 def _run_dir(options: TrainOptions, ctx: DistContext, resumed: Path | None) -> Path:
@@ -494,18 +385,23 @@ def train(options: TrainOptions | None = None, validator: Validator | None = Non
     """Run ``akit train``: resolve the config, set up (DDP) training, fit, and return where the run is.
 
     ``validator`` replaces the default validation (``alphapose_kit.evaluate`` with GT boxes on ``DATASET.VAL``).
-    Keyword arguments build the :class:`TrainOptions` when ``options`` is None.
+    Keyword arguments build the :class:`TrainOptions` when ``options`` is None. SIGTERM during training is taken
+    like Ctrl-C: ``last.pth`` of the last finished epoch is kept and KeyboardInterrupt raised.
     """
     options = options or TrainOptions(**kwargs)
+    if options.resume is not None and options.init_from is not None:
+        raise AkitError(
+            "--resume and --init-from do not go together: --resume continues a run with its own weights; "
+            "--init-from starts a new run from given weights"
+        )
     ctx = init_distributed(options.device)
-    trainer: Trainer | None = None
     try:
         payload, origin = None, None
         if options.resume is not None:
             origin = Path(options.resume)
             origin = origin / LAST_NAME if origin.is_dir() else origin
             payload = load_checkpoint(origin)
-            cfg = _resumed_config(options, payload, origin)
+            cfg = resumed_config(options, payload, origin)
         else:
             cfg = resolve_config(options)
         train_set = build_train_set(cfg)
@@ -521,7 +417,7 @@ def train(options: TrainOptions | None = None, validator: Validator | None = Non
         trainer = Trainer(cfg, run_dir, train_set, ctx, validator, options.init_from, not options.quiet)
         if payload is not None and origin is not None:
             trainer.restore(payload, origin)
-            LOG.info("resuming %s after epoch %d", origin, trainer.epoch)
+            LOG.info("resuming %s after epoch %d, up to epoch %d", origin, trainer.epoch, cfg.TRAIN.END_EPOCH)
         if ctx.is_main:
             ensure_writable_dir(run_dir)
             run_files.write_config(run_dir, cfg)
@@ -529,6 +425,7 @@ def train(options: TrainOptions | None = None, validator: Validator | None = Non
                 run_dir,
                 {
                     "seed": int(cfg.TRAIN.SEED),
+                    "end_epoch": int(cfg.TRAIN.END_EPOCH),
                     "world_size": ctx.world_size,
                     "device": str(ctx.device),
                     "model": model_name(cfg),
@@ -545,8 +442,7 @@ def train(options: TrainOptions | None = None, validator: Validator | None = Non
                 len(train_set),  # type: ignore[arg-type]
                 ctx.world_size,
             )
-        return trainer.fit()
+        with terminate_as_interrupt():
+            return trainer.fit()
     finally:
-        if trainer is not None:
-            trainer.close()
         shutdown(ctx)

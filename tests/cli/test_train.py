@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -241,3 +244,116 @@ def test_missing_default_validation_data_says_how_to_give_it(tmp_path: Path, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1, err
     assert "validation annotations not found" in err[0] and "--val-ann" in err[0] and "TRAIN.VAL_INTERVAL 0" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--lr", "nan"], "TRAIN.LR must be a positive finite number, got nan"),
+        (["--lr", "inf"], "TRAIN.LR must be a positive finite number, got inf"),
+        (["--lr", "0"], "TRAIN.LR must be a positive finite number, got 0.0"),
+        (["--seed", "-1"], "TRAIN.SEED must be a whole number from 0 to 2**63 - 1, got -1"),
+        (["--opts", "TRAIN.LR", ".nan"], "TRAIN.LR must be a positive finite number, got nan"),
+        (["--opts", "TRAIN.SEED", "-5"], "TRAIN.SEED must be a whole number from 0 to 2**63 - 1, got -5"),
+        (["--config", "LR_INF"], "TRAIN.LR must be a positive finite number, got inf"),
+    ],
+)
+def test_bad_learning_rate_or_seed_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, flags: list[str], message: str
+) -> None:
+    """``--lr``/``TRAIN.LR`` that is not a positive finite number and a negative seed are refused up front, from
+    the flags, ``--opts`` or a config file alike (they gave tracebacks, or with inf a non-finite last.pth)."""
+    if flags == ["--config", "LR_INF"]:
+        config = tmp_path / "lr_inf.yaml"
+        config.write_text("TRAIN:\n  LR: .inf\n")
+        flags = ["--config", str(config)]
+    opts = ["--opts", *SMALL, "TRAIN.VAL_INTERVAL", "0"]
+    if flags[0] == "--opts":
+        opts, flags = [*opts, *flags[1:]], []
+    run = tmp_path / "run"
+    assert _train(tmp_path, run, "--epochs", "1", *flags, *opts) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("akit: error: ") and message in err[0], err
+    assert not run.exists()
+
+
+def test_weights_that_turn_non_finite_stop_the_run_before_a_checkpoint_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """The issue's ``--lr inf`` run, with a finite TRAIN.LR that passes the check: the first epoch's rate is
+    1e-3 x inf (LR_STEP [0], LR_FACTOR inf). Its one step (12 people, batch 12) has a finite loss and leaves
+    non-finite weights, so only a check of the weights after the step (the last one included) can see it; before
+    that check the run exited 0 with a non-finite last.pth."""
+    run = tmp_path / "run"
+    inf_rate = ["TRAIN.VAL_INTERVAL", "0", "TRAIN.LR_STEP", "[0]", "TRAIN.LR_FACTOR", ".inf"]
+    code = _train(tmp_path, run, "--epochs", "1", "--batch", "12", "--opts", *SMALL, *inf_rate)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and err[-1].startswith("akit: error: weights are not finite after epoch 1, step 1 "), err
+    assert "no checkpoint had been saved yet" in err[-1] and "Traceback" not in "\n".join(err)
+    assert not (run / "last.pth").exists() and not (run / "best.pth").exists()
+
+
+def test_resume_with_more_epochs_extends_a_finished_run(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """``--resume RUN --epochs N`` trains epochs 2..N of a finished 1-epoch run and ends where a straight N-epoch
+    run ends (same losses, same weights); a finished run without more epochs, fewer epochs, another setting, or
+    ``--init-from`` with ``--resume`` are refused in one line."""
+    args = ["--batch", "6", "--opts", *SMALL, "TRAIN.VAL_INTERVAL", "0"]
+    straight, run = tmp_path / "straight", tmp_path / "run"
+    assert _train(tmp_path, straight, "--epochs", "3", *args) == 0
+    assert _train(tmp_path, run, "--epochs", "1", *args) == 0
+    capsys.readouterr()
+    finished = (run / "last.pth").read_bytes()
+    refusals = [
+        (["--resume", str(run)], "that run has finished its 1 epochs; pass --epochs N (more than 1)"),
+        (["--resume", str(run), "--epochs", "3", "--lr", "0.01"], "differs at TRAIN.LR (0.001 vs 0.01)"),
+        (["--resume", str(run), "--epochs", "3", "--init-from", str(straight / "last.pth")],
+         "--resume and --init-from do not go together"),
+    ]  # fmt: skip
+    for flags, message in refusals:
+        assert main(["train", *flags, "--quiet"]) == 1, flags
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("akit: error: ") and message in err[0], (flags, err)
+    assert (run / "last.pth").read_bytes() == finished
+    assert main(["train", "--resume", str(run), "--epochs", "3", "--quiet"]) == 0
+    assert "resuming" in capsys.readouterr().err
+    rows, reference = read_metrics(run), read_metrics(straight)
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert [r["loss"] for r in rows] == [r["loss"] for r in reference]  # epochs 2 and 3 trained as if never stopped
+    a = torch.load(straight / "last.pth", weights_only=True)
+    b = torch.load(run / "last.pth", weights_only=True)
+    assert b["epoch"] == 3 and b["global_step"] == a["global_step"] == 6  # 12 people / batch 6 x 3 epochs
+    for name, value in a["state_dict"].items():
+        assert torch.equal(value, b["state_dict"][name]), name
+    assert "END_EPOCH: 3" in (run / "config.yaml").read_text()
+    assert main(["train", "--resume", str(run), "--epochs", "2", "--quiet"]) == 1  # shorter than done: refused
+    assert "differs at TRAIN.END_EPOCH (3 vs 2)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_signal_during_training_keeps_last_pth_and_says_which_epoch(tmp_path: Path, signum: int) -> None:
+    """A real ``akit train`` process, stopped mid-run by Ctrl-C (SIGINT) or SIGTERM (timeout, docker stop, Slurm):
+    both print "interrupted, last.pth kept at epoch N" for the epoch that last.pth holds and exit 130."""
+    run = tmp_path / "run"
+    launcher = tmp_path / "akit_tiny.py"  # the akit CLI with TinyPoseTest registered
+    launcher.write_text("import sys\nimport tests.engine.tiny_model\nfrom alphapose_kit.cli.app import main\n"
+                        "sys.exit(main())\n")  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    args = ["train", "--train-ann", str(ANN), "--train-images", str(COCO), "--outdir", str(run), "--quiet",
+            "--device", "cpu", "--epochs", "1000", "--batch", "6", "--opts", *SMALL, "TRAIN.VAL_INTERVAL", "0",
+            "TRAIN.NUM_WORKERS", "0"]  # fmt: skip
+    proc = subprocess.Popen([sys.executable, str(launcher), *args], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while not (run / "metrics.csv").is_file() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert proc.poll() is None, "the run ended before it was signalled"
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err[-2000:]
+    kept = torch.load(run / "last.pth", weights_only=True)["epoch"]
+    found = re.findall(r"^akit: interrupted, last\.pth kept at epoch (\d+)", err, re.M)
+    assert found == [str(kept)] and kept >= 1, err[-2000:]
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "akit: error: interrupted"

@@ -24,7 +24,8 @@ from alphapose_kit.engine import checkpoints
 from alphapose_kit.engine.checkpoints import init_from, load_checkpoint, save_checkpoint
 from alphapose_kit.engine.distributed import DistContext
 from alphapose_kit.engine.run_files import read_metrics
-from alphapose_kit.engine.trainer import Trainer, config_difference
+from alphapose_kit.engine.train_config import config_difference
+from alphapose_kit.engine.trainer import Trainer
 from alphapose_kit.errors import AkitError, CheckpointError
 from alphapose_kit.models import build_pose_model
 from alphapose_kit.models.loader import load_pose_model
@@ -161,8 +162,7 @@ def test_tensorboard_logging(tmp_path: Path) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     trainer = _trainer(tmp_path, _cfg("TRAIN.TENSORBOARD", "true"), validator=lambda model, epoch: {"AP": 0.1 * epoch})
-    trainer.fit()
-    trainer.close()
+    trainer.fit()  # the TensorBoard callback closes its writer when the run ends
     events = EventAccumulator(str(trainer.run_dir / "tensorboard"))
     events.Reload()
     scalars = events.Tags()["scalars"]
@@ -176,6 +176,61 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_checkpoint(tmp_path: 
     with pytest.raises(AkitError, match=r"loss is nan at epoch 2, step 1 \(global step 3\).*last good checkpoint"):
         trainer.fit()
     assert load_checkpoint(trainer.run_dir)["epoch"] == 1  # epoch 1's checkpoint is intact
+
+
+def test_weights_that_overflow_stop_at_the_step_and_keep_the_last_good_checkpoint(tmp_path: Path) -> None:
+    """Epoch 2's rate is 1e-3 x inf (LR_STEP [1], LR_FACTOR inf): its one step (8 samples, batch 8) computes a
+    finite loss and then sends the weights to inf/NaN. The check after each step stops there, before epoch 2's
+    save, so last.pth stays epoch 1's, with finite weights (before it, last.pth held epoch 2's inf weights)."""
+    cfg = _cfg("TRAIN.BATCH_SIZE", "8", "TRAIN.LR_STEP", "[1]", "TRAIN.LR_FACTOR", ".inf")
+    trainer = _trainer(tmp_path, cfg)
+    pattern = r"weights are not finite after epoch 2, step 1 \(global step 2\): \d+ of \d+ tensors .*last good"
+    with pytest.raises(AkitError, match=pattern):
+        trainer.fit()
+    kept = load_checkpoint(trainer.run_dir)
+    assert kept["epoch"] == 1
+    for part in (kept["state_dict"], kept["train"]["model"]):
+        assert all(bool(torch.isfinite(v).all()) for v in part.values() if v.is_floating_point())
+    assert [r["epoch"] for r in read_metrics(trainer.run_dir)] == [1]
+
+
+def test_callbacks_see_the_run_start_each_step_each_epoch_and_the_end(tmp_path: Path) -> None:
+    """The trainer's side jobs hang on four hooks; a custom callback list replaces the default files."""
+    from alphapose_kit.engine.train_callbacks import Callback
+
+    seen: list[tuple] = []
+
+    class Recorder(Callback):
+        def on_train_start(self, trainer: Trainer) -> None:
+            seen.append(("start", trainer.epoch))
+
+        def on_step_end(self, trainer: Trainer, loss: float, accuracy: float) -> None:
+            seen.append(("step", trainer.global_step))
+
+        def on_epoch_end(self, trainer: Trainer, row: dict) -> None:
+            seen.append(("epoch", row["epoch"], trainer.epoch))
+
+        def on_train_end(self, trainer: Trainer, error: BaseException | None) -> None:
+            seen.append(("end", trainer.epoch, error))
+
+    run = tmp_path / "run"
+    run.mkdir()
+    cpu = DistContext(torch.device("cpu"))
+    trainer = Trainer(_cfg(), run, Synthetic(), cpu, progress=False, callbacks=[Recorder()])
+    trainer.fit()
+    assert seen == [("start", 0), ("step", 1), ("step", 2), ("epoch", 1, 1), ("step", 3), ("step", 4),
+                    ("epoch", 2, 2), ("end", 2, None)]  # fmt: skip
+    assert list(run.iterdir()) == []  # no default callback: no checkpoint, metrics or curves
+
+
+def test_progress_bar_in_a_log_file_is_plain_lines(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Training's bar goes through utils.progress: with stderr not a terminal (a log file, CI) it writes plain
+    newline-terminated lines, not tqdm's carriage-return redraws."""
+    run = tmp_path / "run"
+    run.mkdir()
+    Trainer(_cfg(), run, Synthetic(), DistContext(torch.device("cpu")), progress=True).fit()
+    err = capsys.readouterr().err
+    assert "epoch 1/2" in err and "epoch 2/2" in err and "\r" not in err
 
 
 def test_out_of_disk_during_save_leaves_previous_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -241,7 +296,7 @@ def test_init_from_another_joint_count_reports_the_head(tmp_path: Path) -> None:
 
 
 def test_initialise_follows_alphapose_and_warns_about_a_random_trunk(caplog: pytest.LogCaptureFixture) -> None:
-    from alphapose_kit.engine.trainer import initialise
+    from alphapose_kit.engine.initialise import initialise
 
     cfg = load_config("coco/hrnet_w32_256x192")
     hrnet = build_pose_model(cfg)
