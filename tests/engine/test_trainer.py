@@ -141,6 +141,24 @@ def test_resume_continues_exactly(tmp_path: Path, extra: list[str]) -> None:
     assert [r["loss"] for r in read_metrics(straight.run_dir)] == [r["loss"] for r in read_metrics(resumed.run_dir)]
 
 
+def test_an_extended_cosine_run_follows_the_longer_curve(tmp_path: Path) -> None:
+    """``--resume --epochs 3`` of a finished 1-epoch cosine run: the stored config takes the longer END_EPOCH and
+    epochs 2 and 3 start at the 3-epoch half cosine's rates, LR x (1 + cos(pi t)) / 2 at t = 1/3 and 2/3."""
+    from alphapose_kit.engine.train_config import resumed_config
+    from alphapose_kit.engine.train_options import TrainOptions
+
+    first = _trainer(tmp_path, _cfg("TRAIN.LR_SCHEDULE", "cosine", "TRAIN.END_EPOCH", "1"))
+    first.fit()
+    origin = first.run_dir / "last.pth"
+    payload = load_checkpoint(origin)
+    cfg = resumed_config(TrainOptions(epochs=3, resume=str(origin)), payload, origin)
+    assert cfg.TRAIN.END_EPOCH == 3 and config_difference(first.cfg, cfg) == "TRAIN.END_EPOCH (1 vs 3)"
+    extended = _trainer(tmp_path, cfg)
+    extended.restore(payload, origin)
+    extended.fit()
+    assert [r["lr"] for r in read_metrics(extended.run_dir)] == pytest.approx([1e-3, 0.75e-3, 0.25e-3])
+
+
 def test_dpg_is_switched_on_after_the_milestone(tmp_path: Path) -> None:
     calls: list[tuple[int, bool]] = []
 
