@@ -23,6 +23,7 @@ from alphapose_kit.errors import AkitError, ConfigError
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 MAX_SEED = 2**63 - 1  # torch.Generator takes up to 2**64 - 1; the sampler adds the epoch to the seed
+MAX_LR = 1e30  # the optimisers step in float32: Adam's first step (rate / 0.1) overflows it from about 3.4e37
 
 
 def split_paths(cfg: CfgNode, split: str) -> tuple[Path, Path]:
@@ -67,8 +68,8 @@ def check_train_config(cfg: CfgNode) -> None:
         raise ConfigError(
             f"TRAIN.BATCH_SIZE and END_EPOCH must be positive (got {train.BATCH_SIZE}, {train.END_EPOCH})"
         )
-    if not (math.isfinite(train.LR) and train.LR > 0):
-        raise ConfigError(f"TRAIN.LR must be a positive finite number, got {train.LR} (--lr or TRAIN.LR)")
+    if not (math.isfinite(train.LR) and 0 < train.LR <= MAX_LR):
+        raise ConfigError(f"TRAIN.LR must be a positive finite number up to {MAX_LR:g}, got {train.LR} (--lr)")
     if not 0 <= train.SEED <= MAX_SEED:
         raise ConfigError(f"TRAIN.SEED must be a whole number from 0 to 2**63 - 1, got {train.SEED} (--seed)")
     if not 0 <= train.EMA_DECAY < 1:

@@ -249,20 +249,22 @@ def test_missing_default_validation_data_says_how_to_give_it(tmp_path: Path, cap
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--lr", "nan"], "TRAIN.LR must be a positive finite number, got nan"),
-        (["--lr", "inf"], "TRAIN.LR must be a positive finite number, got inf"),
-        (["--lr", "0"], "TRAIN.LR must be a positive finite number, got 0.0"),
+        (["--lr", "nan"], "TRAIN.LR must be a positive finite number up to 1e+30, got nan"),
+        (["--lr", "inf"], "TRAIN.LR must be a positive finite number up to 1e+30, got inf"),
+        (["--lr", "0"], "TRAIN.LR must be a positive finite number up to 1e+30, got 0.0"),
+        (["--lr", "1e300"], "TRAIN.LR must be a positive finite number up to 1e+30, got 1e+300"),
         (["--seed", "-1"], "TRAIN.SEED must be a whole number from 0 to 2**63 - 1, got -1"),
-        (["--opts", "TRAIN.LR", ".nan"], "TRAIN.LR must be a positive finite number, got nan"),
+        (["--opts", "TRAIN.LR", ".nan"], "TRAIN.LR must be a positive finite number up to 1e+30, got nan"),
         (["--opts", "TRAIN.SEED", "-5"], "TRAIN.SEED must be a whole number from 0 to 2**63 - 1, got -5"),
-        (["--config", "LR_INF"], "TRAIN.LR must be a positive finite number, got inf"),
+        (["--config", "LR_INF"], "TRAIN.LR must be a positive finite number up to 1e+30, got inf"),
     ],
 )
 def test_bad_learning_rate_or_seed_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture, flags: list[str], message: str
 ) -> None:
-    """``--lr``/``TRAIN.LR`` that is not a positive finite number and a negative seed are refused up front, from
-    the flags, ``--opts`` or a config file alike (they gave tracebacks, or with inf a non-finite last.pth)."""
+    """``--lr``/``TRAIN.LR`` that is not a positive finite number (or so huge that float32 steps overflow) and a
+    negative seed are refused up front, from the flags, ``--opts`` or a config file alike (they gave tracebacks, or
+    with inf a non-finite last.pth)."""
     if flags == ["--config", "LR_INF"]:
         config = tmp_path / "lr_inf.yaml"
         config.write_text("TRAIN:\n  LR: .inf\n")
