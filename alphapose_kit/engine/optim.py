@@ -9,6 +9,8 @@ import torch
 from torch import nn
 from yacs.config import CfgNode
 
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+
 
 def build_optimizer(model: nn.Module, cfg: CfgNode) -> torch.optim.Optimizer:
     """``TRAIN.OPTIMIZER`` over the model's parameters; weight decay (when set) skips biases and norm weights."""

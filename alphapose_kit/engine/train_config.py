@@ -17,11 +17,11 @@ import yaml
 from yacs.config import CfgNode
 
 from alphapose_kit.config import dump_config, load_config
+from alphapose_kit.engine.optim import OPTIMIZERS
 from alphapose_kit.engine.schedule import learning_rate
 from alphapose_kit.engine.train_options import TrainOptions
 from alphapose_kit.errors import AkitError, ConfigError
 
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 MAX_SEED = 2**63 - 1  # torch.Generator takes up to 2**64 - 1; the sampler adds the epoch to the seed
 MAX_LR = 1e30  # the optimisers step in float32: Adam's first step (rate / 0.1) overflows it from about 3.4e37
 
