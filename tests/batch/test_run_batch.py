@@ -7,6 +7,7 @@ boxes on each of the 5 frames, so nothing is downloaded. The runtime starts once
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -98,7 +99,7 @@ def reference(tmp_path_factory, videos, options) -> dict[str, Path]:
     runs = {}
     for folder in ("one", "two"):
         out = root / folder
-        run_inference(InferOptions(**{**vars(options), "source": str(videos / folder / "walk.mp4"), "outdir": str(out)}))
+        run_inference(dataclasses.replace(options, source=str(videos / folder / "walk.mp4"), outdir=str(out)))
         runs[folder] = out
     torch.set_num_threads(threads)
     return runs
