@@ -14,6 +14,7 @@ from alphapose_kit.engine.options import InferOptions
 from alphapose_kit.errors import AkitError
 from alphapose_kit.evaluation.results import read_json_file
 from alphapose_kit.io.atomic import atomic_write_text
+from alphapose_kit.io.writers import ensure_writable_dir
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "akit-batch/1"
@@ -98,7 +99,8 @@ class Manifest:
         return cls(outdir, options, {entry.name: entry for entry in entries})
 
     def save(self) -> Path:
-        """Write the manifest atomically."""
+        """Write the manifest atomically (its folder is made when needed)."""
+        ensure_writable_dir(self.outdir)
         data = {
             "format": MANIFEST_FORMAT,
             "options": self.options,

@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from alphapose_kit.batch import MANIFEST_NAME, Manifest, run_batch
+from alphapose_kit.batch.runner import task_resources
 from alphapose_kit.engine.infer import run_inference
 from alphapose_kit.engine.options import InferOptions
 from tests.batch.crash_hook import ARM_ENV
@@ -38,11 +39,13 @@ def crash_arm(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module", autouse=True)
 def local_ray(crash_arm):
-    """One local runtime for the module; workers import this checkout and install the crash hook."""
+    """One local runtime for the module (2 CPUs, 1 logical GPU); workers import this checkout and install the crash
+    hook."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
         ray.init(
             num_cpus=2,
+            num_gpus=1,  # a logical GPU (Ray does not look): task_resources must ask for it; the runs use --device cpu
             include_dashboard=False,
             logging_level=logging.WARNING,
             runtime_env={
@@ -174,3 +177,16 @@ def test_worker_killed_mid_video_is_retried_with_the_same_results(tmp_path, vide
     assert_same_run(out / "walk", reference["one"])
     assert_same_run(out / "walk-2", reference["two"])
     assert Manifest.load(out).entries == manifest.entries
+
+
+def test_gpu_workers_take_one_gpu_and_cpu_workers_their_threads(options) -> None:
+    resources, worker = task_resources(ray, dataclasses.replace(options, device="cuda:1"))
+    assert resources == {"num_gpus": 1, "num_cpus": 1} and worker.device == "cuda"  # Ray picks the GPU
+    resources, worker = task_resources(ray, dataclasses.replace(options, device="auto", threads=None))
+    assert resources == {"num_gpus": 1, "num_cpus": 1} and worker.device == "auto" and worker.threads is None
+    resources, worker = task_resources(ray, dataclasses.replace(options, threads=8))  # --device cpu
+    assert resources == {"num_cpus": 2} and worker.threads == 2  # at most a node's CPUs
+    resources, worker = task_resources(ray, dataclasses.replace(options, threads=None))
+    assert resources == {"num_cpus": 2} and worker.threads == 2  # the default
+    resources, worker = task_resources(ray, options)
+    assert resources == {"num_cpus": 1} and worker.threads == 1
