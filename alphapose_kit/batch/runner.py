@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlparse
 
 from alphapose_kit.batch.manifest import Manifest, SourceResult
 from alphapose_kit.batch.sources import expand_sources
@@ -29,6 +31,8 @@ log = get_logger("batch")
 INSTALL_HINT = "akit infer --ray needs Ray: pip install 'alphapose-kit[ray]' (or pip install ray)"
 DEFAULT_WORKER_THREADS = 2  # torch threads of a CPU worker when --threads is not given
 MAX_RETRIES = 3  # Ray's default for tasks, stated
+HEAD_PORT, CLIENT_PORT = 6379, 10001  # Ray's defaults: `ray start --head --port`, Ray Client server
+CONNECT_TIMEOUT_S = 5.0
 
 
 def run_batch(
@@ -53,6 +57,7 @@ def run_batch(
         log.info(f"{len(items) - len(todo)} of {len(items)} sources already done in {root}: skipped")
     if not todo:
         return manifest
+    check_address(ray)
     ray_module = import_ray()
     ensure_writable_dir(root)
     with ray_runtime(ray_module, ray, num_cpus):
@@ -75,6 +80,27 @@ def run_batch(
                 ray_module.cancel(ref, force=True)
             raise
     return manifest
+
+
+def check_address(address: str) -> None:
+    """A cluster address that nothing answers at is one line at once (``ray.init`` would wait for minutes).
+    ``HOST`` alone means Ray's default port, 6379 for a head node, 10001 for a ``ray://`` client server."""
+    if address == "auto":
+        return
+    parsed = urlparse(address if "://" in address else f"//{address}")
+    try:
+        host, port = parsed.hostname, parsed.port or (CLIENT_PORT if parsed.scheme == "ray" else HEAD_PORT)
+    except ValueError:
+        host = None
+    if not host or parsed.scheme not in ("", "ray"):
+        raise AkitError(f"--ray {address}: give auto, HOST:PORT of a head node or ray://HOST:PORT")
+    try:
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise AkitError(
+            f"no Ray cluster answers at {host}:{port} ({exc.strerror or exc}); start one there with "
+            "`ray start --head`, or pass --ray auto for a local one"
+        ) from None
 
 
 def import_ray() -> ModuleType:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -122,3 +124,17 @@ def test_akit_imports_and_runs_without_ray() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_cluster_address_nobody_answers_at_fails_at_once(tmp_path, no_ray) -> None:
+    (tmp_path / "a.mp4").write_bytes(b"")
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(AkitError, match=rf"^no Ray cluster answers at 127.0.0.1:{port} \(.*\); start one there with"):
+        run_batch([str(tmp_path / "a.mp4")], OPTIONS, tmp_path / "out", ray=f"127.0.0.1:{port}")
+    assert time.monotonic() - started < 5
+    for bad in ("http://head:6379", "head:port", ":6379"):
+        with pytest.raises(AkitError, match=f"^--ray {bad}: give auto, HOST:PORT of a head node or ray://HOST:PORT$"):
+            run_batch([str(tmp_path / "a.mp4")], OPTIONS, tmp_path / "out", ray=bad)
