@@ -72,7 +72,12 @@ def run_batch(
                     result = ray_module.get(ready[0])
                 except ray_module.exceptions.RayError as exc:  # its worker died every time, or a bug raised
                     remove_leftovers(root, item.name)
-                    result = SourceResult(item.name, item.source, "failed", error=_first_line(exc))
+                    reason = _first_line(exc)
+                    if isinstance(
+                        exc, (ray_module.exceptions.WorkerCrashedError, ray_module.exceptions.OutOfMemoryError)
+                    ):
+                        reason = f"its worker died on all {max_retries + 1} attempts ({reason})"
+                    result = SourceResult(item.name, item.source, "failed", error=reason)
                 manifest.record(result, order=[entry.name for entry in items])
                 log.info(f"[{len(todo) - len(pending)}/{len(todo)}] {result.line()}")
         except KeyboardInterrupt:

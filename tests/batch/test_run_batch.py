@@ -190,3 +190,15 @@ def test_gpu_workers_take_one_gpu_and_cpu_workers_their_threads(options) -> None
     assert resources == {"num_cpus": 2} and worker.threads == 2  # the default
     resources, worker = task_resources(ray, options)
     assert resources == {"num_cpus": 1} and worker.threads == 1
+
+
+def test_a_worker_dying_on_every_attempt_fails_its_source_and_a_rerun_runs_it(tmp_path, videos, options, crash_arm):
+    out = tmp_path / "batch"
+    crash_arm.write_text("")
+    failed = run_batch([str(videos / "one" / "walk.mp4")], options, out, max_retries=0)
+    entry = failed.entries["walk"]
+    assert entry.status == "failed" and not crash_arm.exists()
+    assert entry.error.startswith("its worker died on all 1 attempts (WorkerCrashedError: ")
+    assert not (out / "walk").exists() and no_leftovers(out)
+    again = run_batch([str(videos / "one" / "walk.mp4")], options, out, max_retries=0)
+    assert again.entries["walk"].status == "done" and again.entries["walk"].frames == FRAMES
