@@ -33,6 +33,7 @@ DEFAULT_WORKER_THREADS = 2  # torch threads of a CPU worker when --threads is no
 MAX_RETRIES = 3  # Ray's default for tasks, stated
 HEAD_PORT, CLIENT_PORT = 6379, 10001  # Ray's defaults: `ray start --head --port`, Ray Client server
 CONNECT_TIMEOUT_S = 5.0
+PATH_OPTIONS = ("config", "checkpoint", "detfile", "pose_model", "detector_model", "detector_weights")
 
 
 def run_batch(
@@ -49,6 +50,7 @@ def run_batch(
     (``num_cpus``: its CPUs, default all), else a cluster address to join. ``options.source``/``outdir`` are ignored.
     Returns the manifest; failed sources are in ``manifest.failed()``, not raised."""
     options.validate()
+    options = portable_options(options)
     root = Path(outdir or next_run_dir()).resolve()
     manifest = Manifest.open(root, options)
     items = expand_sources(sources, taken=manifest.names())
@@ -141,17 +143,31 @@ def ray_runtime(ray: ModuleType, address: str, num_cpus: int | None) -> Iterator
 
 
 def task_resources(ray: ModuleType, options: InferOptions) -> tuple[dict[str, Any], InferOptions]:
-    """Ray resources of one source's task and the options its worker runs with: one GPU each where the cluster
-    has GPUs (unless ``--device cpu``), else ``--threads`` CPUs each (default 2, at most a node's CPUs)."""
-    gpus = ray.cluster_resources().get("GPU", 0)
+    """Ray resources of one source's task and the options its worker runs with: where the cluster has GPUs (and
+    not ``--device cpu``) one GPU each with the cluster's CPUs per GPU, else CPUs only, ``--threads`` each (default
+    2); never more CPUs than a node has (such a task would wait forever)."""
+    total = ray.cluster_resources()
+    gpus, cpus = total.get("GPU", 0), total.get("CPU", 0)
+    node_cpus = max(int(node["Resources"].get("CPU", 0)) for node in ray.nodes() if node["Alive"])
     if options.device.startswith("cuda") and gpus < 1:
         raise AkitError(f"--device {options.device}: the Ray cluster has no GPU")
     if gpus >= 1 and options.device != "cpu":
+        threads = max(1, min(options.threads or int(cpus // gpus), node_cpus))
         device = "cuda" if options.device.startswith("cuda") else options.device  # Ray picks the GPU
-        return {"num_gpus": 1, "num_cpus": 1}, dataclasses.replace(options, device=device)
-    node_cpus = max(int(node["Resources"].get("CPU", 0)) for node in ray.nodes() if node["Alive"])
+        return {"num_gpus": 1, "num_cpus": threads}, dataclasses.replace(options, device=device, threads=threads)
     threads = max(1, min(options.threads or DEFAULT_WORKER_THREADS, node_cpus))
     return {"num_cpus": threads}, dataclasses.replace(options, threads=threads)
+
+
+def portable_options(options: InferOptions) -> InferOptions:
+    """The options with every file they name made absolute, so workers in other working folders (or on other
+    machines sharing the file system) open the same files; zoo names stay names."""
+    changes: dict[str, Any] = {}
+    for name in PATH_OPTIONS:
+        value = getattr(options, name)
+        if value and Path(value).exists():
+            changes[name] = str(Path(value).resolve())
+    return dataclasses.replace(options, **changes)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -106,14 +106,17 @@ def test_input_errors_come_before_ray_and_a_missing_ray_is_one_line(tmp_path, no
     )
 
 
-def test_a_finished_batch_reruns_without_ray(tmp_path, no_ray) -> None:
+def test_a_finished_batch_reruns_without_ray_from_another_folder(tmp_path, no_ray, monkeypatch) -> None:
     (tmp_path / "a.mp4").write_bytes(b"")
+    (tmp_path / "random.pth").write_bytes(b"")
     out = tmp_path / "out"
-    Manifest.open(out, OPTIONS).record(done("a", str(tmp_path / "a.mp4")))
+    first = dataclasses.replace(OPTIONS, checkpoint=str(tmp_path / "random.pth"))  # files are stored absolute
+    Manifest.open(out, first).record(done("a", str(tmp_path / "a.mp4")))
     (out / "a").mkdir()
     (out / "a" / "alphapose-results.json").write_text("[]")
     before = (out / MANIFEST_NAME).read_text()
-    manifest = run_batch([str(tmp_path)], OPTIONS, out)
+    monkeypatch.chdir(tmp_path)  # the same file, named relative to another working folder
+    manifest = run_batch(["."], dataclasses.replace(OPTIONS, checkpoint="random.pth"), "out")
     assert list(manifest.entries) == ["a"] and (out / MANIFEST_NAME).read_text() == before
 
 

@@ -180,10 +180,11 @@ def test_worker_killed_mid_video_is_retried_with_the_same_results(tmp_path, vide
 
 
 def test_gpu_workers_take_one_gpu_and_cpu_workers_their_threads(options) -> None:
-    resources, worker = task_resources(ray, dataclasses.replace(options, device="cuda:1"))
-    assert resources == {"num_gpus": 1, "num_cpus": 1} and worker.device == "cuda"  # Ray picks the GPU
-    resources, worker = task_resources(ray, dataclasses.replace(options, device="auto", threads=None))
-    assert resources == {"num_gpus": 1, "num_cpus": 1} and worker.device == "auto" and worker.threads is None
+    resources, worker = task_resources(ray, dataclasses.replace(options, device="cuda:1", threads=None))
+    assert resources == {"num_gpus": 1, "num_cpus": 2} and worker.device == "cuda"  # Ray picks the GPU
+    assert worker.threads == 2  # the cluster's CPUs per GPU
+    resources, worker = task_resources(ray, dataclasses.replace(options, device="auto"))
+    assert resources == {"num_gpus": 1, "num_cpus": 1} and worker.device == "auto" and worker.threads == 1
     resources, worker = task_resources(ray, dataclasses.replace(options, threads=8))  # --device cpu
     assert resources == {"num_cpus": 2} and worker.threads == 2  # at most a node's CPUs
     resources, worker = task_resources(ray, dataclasses.replace(options, threads=None))
