@@ -66,6 +66,7 @@ def run_batch(
         resources, worker_options = task_resources(ray_module, options)
         task = ray_module.remote(run_source).options(max_retries=max_retries, **resources)
         pending = {task.remote(item, worker_options, root): item for item in todo}
+        order = [item.name for item in items]
         try:
             while pending:
                 ready, _ = ray_module.wait(list(pending), num_returns=1)
@@ -80,7 +81,7 @@ def run_batch(
                     ):
                         reason = f"its worker died on all {max_retries + 1} attempts ({reason})"
                     result = SourceResult(item.name, item.source, "failed", error=reason)
-                manifest.record(result, order=[entry.name for entry in items])
+                manifest.record(result, order)
                 log.info(f"[{len(todo) - len(pending)}/{len(todo)}] {result.line()}")
         except KeyboardInterrupt:
             for ref in pending:
