@@ -58,6 +58,9 @@ def _register_commands() -> None:
     from alphapose_kit.cli.calibrate import calibrate_command
 
     app.command("calibrate")(calibrate_command)
+    from alphapose_kit.cli.triangulate import triangulate_command
+
+    app.command("triangulate")(triangulate_command)
 
 
 _register_commands()

@@ -28,11 +28,12 @@ def look_at(eye, target, up=(0.0, 0.0, 1.0)) -> tuple[np.ndarray, np.ndarray]:
     return cv2.Rodrigues(rot)[0].reshape(3), -rot @ eye
 
 
-def camera(name: str, eye, target, focal=(800.0, 800.0), centre=(320.0, 240.0), dist=(0, 0, 0, 0, 0), up=(0, 0, 1)):
-    """A 640x480 camera at ``eye`` looking at ``target``."""
+def camera(name: str, eye, target, focal=(800.0, 800.0), centre=(320.0, 240.0), dist=(0, 0, 0, 0, 0), up=(0, 0, 1),
+           size=SIZE):  # fmt: skip
+    """A camera (640x480 unless ``size`` says otherwise) at ``eye`` looking at ``target``."""
     rvec, tvec = look_at(eye, target, up)
     k = np.array([[focal[0], 0, centre[0]], [0, focal[1], centre[1]], [0, 0, 1.0]])
-    return Camera(name, SIZE, k, np.asarray(dist, float), rvec, tvec)
+    return Camera(name, tuple(size), k, np.asarray(dist, float), rvec, tvec)
 
 
 def _texture(board: Board) -> tuple[np.ndarray, float]:
