@@ -61,13 +61,22 @@ def hampel(x: np.ndarray, window: int = 7, n_sigmas: float = 2.0) -> np.ndarray:
     half = window // 2
     padded = np.pad(cols, ((half, half), (0, 0)), constant_values=np.nan)
     windows = sliding_window_view(padded, 2 * half + 1, axis=0)  # (T, C, W)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: the median stays NaN
-        median = np.nanmedian(windows, axis=-1)
-        sigma = 1.4826 * np.nanmedian(np.abs(windows - median[..., None]), axis=-1)
+    median = _window_median(windows)
+    sigma = 1.4826 * _window_median(np.abs(windows - median[..., None]))
     outlier = np.abs(cols - median) > n_sigmas * sigma
     cols[outlier] = median[outlier]
     return cols.reshape(shape)
+
+
+def _window_median(windows: np.ndarray) -> np.ndarray:
+    """Median over the last axis ignoring NaN (NaN when all are): plain median where no NaN (much faster)."""
+    holes = np.isnan(windows).any(axis=-1)
+    out = np.median(windows, axis=-1)
+    if holes.any():
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: the median stays NaN
+            out[holes] = np.nanmedian(windows[holes], axis=-1)
+    return out
 
 
 def _per_run(x: np.ndarray, min_len: int, fn) -> np.ndarray:
@@ -104,17 +113,36 @@ def savgol(x: np.ndarray, window: int = 9, polyorder: int = 2) -> np.ndarray:
     return _per_run(x, window, lambda col: savgol_filter(col, window, polyorder))
 
 
-def one_euro(x: np.ndarray, fps: float, min_cutoff: float = 1.0, beta: float = 0.0) -> np.ndarray:
-    """The One Euro filter (Casiez et al., CHI 2012) run forwards over each finite run of each column (causal: it
-    lags a little, unlike the zero-phase filters)."""
-    from alphapose_kit.track.smoothing import OneEuroFilter
+def one_euro(
+    x: np.ndarray, fps: float, min_cutoff: float = 1.0, beta: float = 0.0, d_cutoff: float = 1.0
+) -> np.ndarray:
+    """The One Euro filter (Casiez et al., CHI 2012; as ``track.smoothing.OneEuroFilter``, but per scalar column,
+    speeds in units per second) run forwards over all columns at once, restarting after each gap. Causal: it lags
+    a little, unlike the zero-phase filters."""
+    if min_cutoff <= 0 or d_cutoff <= 0 or beta < 0:
+        raise AkitError("the One Euro cutoffs must be positive and beta not negative")
+    cols, shape = _columns(x)
+    out = np.full_like(cols, np.nan)
+    dt = 1.0 / fps
 
-    def run(col: np.ndarray) -> np.ndarray:
-        flt = OneEuroFilter(min_cutoff, beta)
-        pts = np.stack([col, np.zeros_like(col)], axis=-1)
-        return np.array([flt(p, i / fps)[0] for i, p in enumerate(pts)])
+    def alpha(cutoff: np.ndarray | float) -> np.ndarray:
+        return np.asarray(1.0 / (1.0 + 1.0 / (2 * np.pi * cutoff * dt)))
 
-    return _per_run(x, 2, run)
+    est, speed = np.zeros(cols.shape[1]), np.zeros(cols.shape[1])
+    seen = np.zeros(cols.shape[1], bool)
+    for t in range(cols.shape[0]):
+        value = cols[t]
+        ok = np.isfinite(value)
+        go_on = ok & seen
+        fresh = ok & ~seen
+        est[fresh], speed[fresh] = value[fresh], 0.0
+        raw = np.where(go_on, (value - est) / dt, 0.0)
+        speed = np.where(go_on, speed + alpha(d_cutoff) * (raw - speed), speed)
+        gain = alpha(min_cutoff + beta * np.abs(speed))
+        est = np.where(go_on, est + gain * (value - est), est)
+        out[t, ok] = est[ok]
+        seen = ok
+    return out.reshape(shape)
 
 
 def smooth(x: np.ndarray, fps: float, method: str = "butterworth", cutoff: float = 6.0) -> np.ndarray:

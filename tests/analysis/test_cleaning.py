@@ -113,6 +113,15 @@ def test_sinusoid_with_noise_filtered_within_the_derived_noise_floor():
     assert err < sigma / 3
 
 
+def test_one_euro_matches_the_recurrence_and_restarts_after_a_gap():
+    x = np.array([1.0, 2.0, 4.0, np.nan, 10.0, 10.0, 13.0])
+    out = smooth(x, 10.0, "one-euro", cutoff=1.0)
+    a = 1 / (1 + 10.0 / (2 * np.pi))  # alpha at 1 Hz and dt = 0.1 s, beta 0: a fixed low-pass
+    expected = [1.0, 1 + a * 1, 0.0, np.nan, 10.0, 10.0, 10 + a * 3]
+    expected[2] = expected[1] + a * (4 - expected[1])
+    np.testing.assert_allclose(out, expected, equal_nan=True)
+
+
 def test_one_euro_smooths_noise():
     rng = np.random.default_rng(4)
     x = 5.0 + rng.standard_normal(300)

@@ -198,3 +198,19 @@ def test_bad_calibration_files_are_one_line(tmp_path, text, message):
         read_calibration(path)
     with pytest.raises(AkitError, match="cannot read calibration"):
         read_calibration(tmp_path / "missing.toml")
+
+
+def test_intrinsics_from_a_video_every_second_frame(tmp_path, capsys):
+    path = tmp_path / "board.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    for view in intrinsic_views(CHECKER, (0.16, -0.1, 0), 0.35, 0.75, **K_TRUE):
+        frame = render(view, CHECKER)
+        writer.write(frame)
+        writer.write(np.full_like(frame, 90))  # a frame without the board, skipped by --every 2
+    writer.release()
+    out = tmp_path / "calib.toml"
+    assert main(["calibrate", str(path), "--corners", "9x6", "--square", "0.04", "--every", "2", "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("board: board in 12/12 images") and "cannot use this file yet" in captured.err
+    (cam,) = read_calibration(out)
+    np.testing.assert_allclose(np.diag(cam.matrix)[:2], K_TRUE["focal"], rtol=1e-2)

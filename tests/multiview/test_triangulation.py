@@ -14,7 +14,7 @@ from alphapose_kit.analysis.series import load_recording
 from alphapose_kit.analysis.trc import trc_text, write_trc, zup_to_yup
 from alphapose_kit.cli.app import main
 from alphapose_kit.errors import AkitError
-from alphapose_kit.multiview.calibfile import write_calibration
+from alphapose_kit.multiview.calibfile import read_calibration, write_calibration
 from alphapose_kit.multiview.sync import best_lag, motion_signal, sync_offsets
 from alphapose_kit.multiview.triangulate import triangulate
 from tests.multiview.walkers import four_cameras, walker, write_run
@@ -205,3 +205,14 @@ def test_bad_inputs_are_one_line(scene, tmp_path, capsys):
         assert len(err) == 1 and err[0].startswith("akit: error: ") and message in err[0], (message, err)
     assert not (tmp_path / "out" / "poses3d.json").exists()
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+def test_fisheye_cameras_from_the_toml_triangulate_exactly(tmp_path):
+    cams = four_cameras()
+    for cam in cams:
+        cam.fisheye, cam.distortions = True, np.array([0.05, -0.01, 0.002, 0.0])
+    back = read_calibration(write_calibration(tmp_path / "fish.toml", cams))
+    assert all(c.fisheye for c in back)
+    points = np.random.default_rng(7).uniform([-1, 0, 0], [1, 1.5, 1.8], (200, 3))
+    pix = np.stack([c.project(points) for c in back], axis=1)
+    np.testing.assert_allclose(triangulate(back, pix, np.ones((200, 4))).points, points, atol=1e-6)
