@@ -2,9 +2,9 @@
 left/right swap repair.
 
 The defaults follow Pose2Sim and Sports2D (Pagnon et al., JOSS 2022 / 2024; their filtering.py and Config.toml):
-linear interpolation of gaps up to ``max_gap`` frames (no extrapolation), a Hampel filter over 7 frames at 30 fps
-with a 2-sigma threshold (sigma = 1.4826 * MAD), then a zero-phase 4th-order Butterworth at 6 Hz, which is a
-2nd-order design run forwards and backwards by ``scipy.signal.filtfilt``. Every function takes a (T, ...) array whose
+linear interpolation of gaps shorter than ``max_gap`` frames (Pose2Sim: 20; no extrapolation), a Hampel filter over
+7 frames at 30 fps with a 2-sigma threshold (sigma = 1.4826 * MAD), then a zero-phase 4th-order Butterworth at 6 Hz,
+which is a 2nd-order design run forwards and backwards by ``scipy.signal.filtfilt``. Every function takes a (T, ...) array whose
 first axis is time, sampled on consecutive frames, with NaN for a missing value; NaN never becomes a made-up number
 except inside a filled gap.
 """
@@ -35,8 +35,8 @@ def _runs(valid: np.ndarray) -> list[tuple[int, int]]:
 
 
 def fill_gaps(x: np.ndarray, max_gap: int) -> np.ndarray:
-    """Linearly interpolate interior runs of at most ``max_gap`` NaN frames in each column of (T, ...) ``x``; longer
-    gaps, and gaps at either end (no extrapolation), stay NaN."""
+    """Linearly interpolate interior runs of fewer than ``max_gap`` NaN frames in each column of (T, ...) ``x``;
+    longer gaps, and gaps at either end (no extrapolation), stay NaN."""
     if max_gap < 0:
         raise AkitError(f"--max-gap must be 0 or more frames, got {max_gap}")
     cols, shape = _columns(x)
@@ -47,7 +47,7 @@ def fill_gaps(x: np.ndarray, max_gap: int) -> np.ndarray:
         if valid.sum() < 2:
             continue
         for start, stop in _runs(~valid):
-            if start > 0 and stop < col.size and stop - start <= max_gap:
+            if start > 0 and stop < col.size and stop - start < max_gap:
                 col[start:stop] = np.interp(frames[start:stop], frames[valid], col[valid])
     return cols.reshape(shape)
 
@@ -216,10 +216,11 @@ def dense_track(track: Track) -> Track:
 
 @dataclass(frozen=True)
 class CleaningOptions:
-    """What :func:`clean_track` does: joints scored below ``min_score`` are dropped, swaps repaired, gaps up to
-    ``max_gap`` frames filled, Hampel over ``hampel_window`` frames (0 = off), then ``filter`` at ``cutoff`` Hz."""
+    """What :func:`clean_track` does: joints scored below ``min_score`` are dropped, swaps repaired, gaps shorter
+    than ``max_gap`` frames filled, Hampel over ``hampel_window`` frames at 30 fps (0 = off), then ``filter`` at
+    ``cutoff`` Hz."""
 
-    max_gap: int = 10
+    max_gap: int = 20
     hampel_window: int = 7
     filter: str = "butterworth"
     cutoff: float = 6.0

@@ -111,9 +111,10 @@ def segment_angles(track: Track, keypoint_set: KeypointSet) -> dict[str, np.ndar
     return out
 
 
-def facing_direction(track: Track, keypoint_set: KeypointSet) -> np.ndarray:
-    """(T,) +1 where the person faces +x on screen, -1 towards -x: from the toes' side of the heels when the set
-    has feet, else the nose's side of the ears; frames where it cannot be told take the last known value (+1 first)."""
+def facing_direction(track: Track, keypoint_set: KeypointSet, window: int = 15) -> np.ndarray:
+    """(T,) +1 where the person faces +x on screen, -1 towards -x: the side of the heels the toes are on when the set
+    has feet, else the side of the ears the nose is on, averaged over ``window`` frames so one bad frame cannot flip
+    the angles' signs; frames where it cannot be told take the last known value (+1 before any)."""
     kps = track.keypoints
     sides = []
     for toe, heel in (("left_big_toe", "left_heel"), ("right_big_toe", "right_heel")):
@@ -125,12 +126,15 @@ def facing_direction(track: Track, keypoint_set: KeypointSet) -> np.ndarray:
         if nose is None or ears is None:
             raise AkitError(f"keypoint set {keypoint_set.name} has neither feet nor nose and ears; pass facing")
         sides.append(nose[:, 0] - ears[:, 0])
-    with np.errstate(invalid="ignore"):
-        sign = np.sign(np.nanmean(np.stack(sides), axis=0)) if len(sides) > 1 else np.sign(sides[0])
+    values = np.stack(sides)
+    known = np.isfinite(values)
+    kernel = np.ones(max(1, min(window, values.shape[1])))
+    total = sum(np.convolve(np.where(k, v, 0.0), kernel, mode="same") for v, k in zip(values, known, strict=True))
+    sign = np.sign(total)
     out = np.ones(sign.shape)
     last = 1.0
     for t, value in enumerate(sign):
-        last = float(value) if np.isfinite(value) and value != 0 else last
+        last = float(value) if value != 0 else last
         out[t] = last
     return out
 

@@ -36,12 +36,13 @@ def walker(frames: int = 120, fps: float = 30.0) -> np.ndarray:
 
 def test_gap_of_three_filled_linearly_longer_gap_and_ends_stay_nan():
     x = np.array([np.nan, 0, 1, 2, np.nan, np.nan, np.nan, 6, 7, np.nan, np.nan, np.nan, np.nan, 12, np.nan])
-    out = fill_gaps(x, max_gap=3)
+    out = fill_gaps(x, max_gap=4)  # gaps shorter than 4 frames
     expected = x.copy()
     expected[4:7] = [3, 4, 5]  # the line through 2 (frame 3) and 6 (frame 7)
     np.testing.assert_array_equal(out, expected)  # the 4-frame gap and both ends stay NaN
-    assert np.isnan(fill_gaps(x, max_gap=4)[[0, 14]]).all()
-    np.testing.assert_allclose(fill_gaps(x, max_gap=4)[9:13], [8, 9, 10, 11])
+    np.testing.assert_array_equal(fill_gaps(x, max_gap=3), x)  # a 3-frame gap is not shorter than 3
+    assert np.isnan(fill_gaps(x, max_gap=5)[[0, 14]]).all()
+    np.testing.assert_allclose(fill_gaps(x, max_gap=5)[9:13], [8, 9, 10, 11])
     with pytest.raises(AkitError):
         fill_gaps(x, -1)
 
@@ -51,7 +52,7 @@ def test_gaps_filled_per_joint_and_coordinate():
     holes = kps.copy()
     holes[3:5, 0] = np.nan
     holes[6, 1, 1] = np.nan
-    np.testing.assert_allclose(fill_gaps(holes, 2), kps)  # a linear signal comes back exactly
+    np.testing.assert_allclose(fill_gaps(holes, 3), kps)  # a linear signal comes back exactly
 
 
 def test_hampel_replaces_a_spike_by_the_window_median_and_matches_a_plain_loop():
@@ -151,7 +152,7 @@ def test_clean_track_densifies_drops_low_scores_and_fills_short_gaps():
     full = track_of(kps, scores=scores)
     keep = np.r_[0:60, 62:90]  # frames 60 and 61 missing altogether
     track = Track(1, full.frames[keep], kps[keep], scores[keep], full.boxes[keep])
-    opts = CleaningOptions(max_gap=3, hampel_window=0, filter="none", swaps=False)
+    opts = CleaningOptions(max_gap=4, hampel_window=0, filter="none", swaps=False)
     out = clean_track(track, 30.0, COCO17.flip_pairs, opts)
     np.testing.assert_array_equal(out.frames, np.arange(90))
     kept = np.isin(np.arange(90), keep)[:, None] & (scores >= 0.4)
@@ -163,7 +164,7 @@ def test_clean_track_densifies_drops_low_scores_and_fills_short_gaps():
         )
         np.testing.assert_allclose(out.keypoints[frames, joint], line)
     assert np.isfinite(out.keypoints).all() and (out.scores >= 0.4).all()
-    long_gap = clean_track(track, 30.0, options=CleaningOptions(max_gap=1, hampel_window=0, filter="none"))
+    long_gap = clean_track(track, 30.0, options=CleaningOptions(max_gap=2, hampel_window=0, filter="none"))
     assert np.isnan(long_gap.keypoints[60:62]).all() and (long_gap.scores[60:62] == 0).all()
     smoothed = clean_track(track, 30.0, COCO17.flip_pairs)
     assert np.abs(smoothed.keypoints - kps).max() < 3.0  # a smooth 1 Hz walk passes the 6 Hz filter nearly intact

@@ -91,6 +91,16 @@ def test_ankle_dorsiflexion_from_the_feet_of_halpe26():
     np.testing.assert_array_equal(facing_direction(track, HALPE26), [1, 1, 1])
 
 
+def test_facing_from_nose_and_ears_survives_a_bad_frame():
+    kps = figure(np.tile([300.0, 250.0], (40, 1)), 0.0, 0.0, 0.0, 0.0, 0.0)
+    kps[:, 0, 0] += np.where(np.arange(40) < 20, 8.0, -8.0)  # nose ahead of the ears: right, then left
+    kps[10, 0, 0] -= 30.0  # one frame where the nose lands behind the ears
+    kps[30:33, 0] = np.nan  # unknown: the last value holds
+    facing = facing_direction(track_of(kps), COCO17)
+    np.testing.assert_array_equal(facing[:18], 1)
+    np.testing.assert_array_equal(facing[23:], -1)
+
+
 def test_a_runner_turning_through_720_degrees_gives_a_continuous_angle():
     turn = np.linspace(0, 720, 181)  # two full turns, 4 degrees a frame
     r = np.radians(turn)
@@ -133,3 +143,19 @@ def test_person_selection_largest_longest_and_id():
         select_person(rec, 5)
     with pytest.raises(AkitError, match="largest, longest"):
         select_person(rec, "tallest")
+
+
+def test_kinematics_in_one_call_and_its_csv():
+    from alphapose_kit.analysis.kinematics import kinematics, kinematics_csv
+
+    t = np.arange(T) / 30.0
+    hip = np.stack([300 + 60 * t, np.full(T, 250.0)], axis=1)
+    result = kinematics(track_of(figure(hip, **ANGLES)), COCO17, 30.0, person_height=1.75, facing=1)
+    np.testing.assert_allclose(result.joints["left_knee"][5:-5], (ANGLES["thigh"] - ANGLES["shin"])[5:-5], atol=0.5)
+    scale = 1.75 * (0.818 - 0.039) / ((THIGH + SHIN + TORSO) * 300.0)
+    assert result.metres_per_pixel == pytest.approx(scale, rel=1e-3)
+    np.testing.assert_allclose(np.median(result.speeds[:, 11]), 60 * scale, rtol=0.05)  # the hip moves at 60 px/s
+    csv = kinematics_csv(result, COCO17, 30.0).splitlines()
+    header = csv[0].split(",")
+    assert header[:3] == ["track_id", "frame", "time_s"] and "left_knee_deg" in header and "nose_speed_m_s" in header
+    assert len(csv) == T + 1 and len(csv[1].split(",")) == len(header)
