@@ -4,9 +4,9 @@ left/right swap repair.
 The defaults follow Pose2Sim and Sports2D (Pagnon et al., JOSS 2022 / 2024; their filtering.py and Config.toml):
 linear interpolation of gaps shorter than ``max_gap`` frames (Pose2Sim: 20; no extrapolation), a Hampel filter over
 7 frames at 30 fps with a 2-sigma threshold (sigma = 1.4826 * MAD), then a zero-phase 4th-order Butterworth at 6 Hz,
-which is a 2nd-order design run forwards and backwards by ``scipy.signal.filtfilt``. Every function takes a (T, ...) array whose
-first axis is time, sampled on consecutive frames, with NaN for a missing value; NaN never becomes a made-up number
-except inside a filled gap.
+which is a 2nd-order design run forwards and backwards by ``scipy.signal.filtfilt``. Every function takes a (T, ...)
+array whose first axis is time, sampled on consecutive frames, with NaN for a missing value; NaN never becomes a
+made-up number except inside a filled gap.
 """
 
 from __future__ import annotations
