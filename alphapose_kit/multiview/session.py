@@ -38,6 +38,18 @@ def pick_cameras(cameras: list[Camera], runs: int, names: list[str] | None, cali
     return cameras[:runs]
 
 
+def check_placed(cameras: list[Camera], calib: Path) -> None:
+    """One line when two cameras sit at the same place (a calibration without extrinsics cannot triangulate)."""
+    centres = [-cam.rotation_matrix.T @ np.asarray(cam.translation, np.float64) for cam in cameras]
+    for i in range(len(cameras)):
+        for j in range(i + 1, len(cameras)):
+            if np.allclose(centres[i], centres[j], atol=1e-9):
+                raise AkitError(
+                    f"cameras {cameras[i].name} and {cameras[j].name} of {calib} sit at the same place: the "
+                    "calibration has no extrinsics (run akit calibrate with --extrinsics)"
+                )
+
+
 def _rate(recordings: list[Recording], fps: float | None) -> float:
     if fps is not None:
         if not fps > 0:
@@ -74,6 +86,7 @@ def run_triangulation(
         raise AkitError("--min-score must lie in 0..1 and --max-error be positive")
     paths = [resolve_results(r) for r in runs]
     cameras = pick_cameras(read_calibration(calib), len(runs), camera_names, Path(calib))
+    check_placed(cameras, Path(calib))
     recordings = [load_recording(p, fps=fps, keypoints=keypoints) for p in paths]
     sets = {r.keypoint_set.num_joints for r in recordings}
     if len(sets) > 1:

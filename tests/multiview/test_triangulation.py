@@ -187,6 +187,10 @@ def test_bad_inputs_are_one_line(scene, tmp_path, capsys):
     data["model"]["keypoint_set"] = "halpe26"
     (other / "run.json").write_text(json.dumps(data))
     (tmp_path / "bad.toml").write_text("this is = = not toml")
+    unplaced = four_cameras()
+    for cam in unplaced:
+        cam.rotation, cam.translation = np.zeros(3), np.zeros(3)
+    write_calibration(tmp_path / "intrinsics.toml", unplaced)
     calib = str(root / "calib.toml")
     far = write_run(tmp_path / "far", np.arange(T) + 10_000, {1: (np.full((T, 17, 2), 100.0), np.ones((T, 17)))})
     cases = [
@@ -194,6 +198,7 @@ def test_bad_inputs_are_one_line(scene, tmp_path, capsys):
         ([str(runs[0]), str(runs[1]), "--calib", calib, "--camera", "cam1", "--camera", "cam9"], "camera cam9 is not"),
         ([str(runs[0]), str(runs[1]), "--calib", str(tmp_path / "bad.toml")], "is not a TOML calibration"),
         ([str(runs[0]), str(far), "--calib", calib], "do not overlap"),
+        ([str(runs[0]), str(runs[1]), "--calib", str(tmp_path / "intrinsics.toml")], "no extrinsics"),
         ([str(runs[0]), "--calib", calib], "at least 2 cameras"),
         ([*map(str, runs), str(runs[0]), "--calib", calib], "5 runs but"),
         ([str(runs[0]), str(runs[1]), "--calib", calib, "--offset", "1"], "one value per run"),
