@@ -1,8 +1,10 @@
 """Calibration boards and their detection with OpenCV: a checkerboard (inner corners ``columns`` x ``rows``) or a
 ChArUco board (``columns`` x ``rows`` squares, ArUco markers of one dictionary, through ``cv2.aruco``).
 
-A checkerboard's corner order is ambiguous up to a half turn when seen from very different directions, so for
-extrinsics of cameras around the scene a ChArUco board (each corner has an id) is the safer choice."""
+A checkerboard whose inner corner counts have an even sum (8x6) looks the same turned half around, so OpenCV numbers
+its corners from either end depending on the view: cameras on opposite sides would be placed half a turn apart. With
+an odd sum (9x6) the corner squares' colours tell the ends apart and OpenCV numbers it the same from every side
+(tested); a ChArUco board has an id per corner. :meth:`Board.check_extrinsics` refuses the symmetric case."""
 
 from __future__ import annotations
 
@@ -44,6 +46,15 @@ class Board:
                 raise AkitError(f"--marker must be positive and below --square ({self.square}), got {self.marker}")
             if not hasattr(cv2.aruco, self.dictionary):
                 raise AkitError(f"unknown ArUco dictionary {self.dictionary!r} (e.g. DICT_4X4_50, DICT_6X6_250)")
+
+    def check_extrinsics(self) -> None:
+        """One line when the board cannot place cameras around it: a checkerboard symmetric under a half turn."""
+        if self.kind == "checkerboard" and (self.columns + self.rows) % 2 == 0:
+            raise AkitError(
+                f"a {self.columns}x{self.rows} checkerboard looks the same turned half around, so cameras facing each "
+                "other would disagree; for --extrinsics use one whose corner counts sum to an odd number (e.g. 9x6) "
+                "or a ChArUco board"
+            )
 
     def charuco(self) -> cv2.aruco.CharucoBoard:
         """The OpenCV ChArUco board object."""

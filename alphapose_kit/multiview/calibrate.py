@@ -125,6 +125,8 @@ def calibrate_cameras(
         raise AkitError(f"one unique name per camera is needed, got {', '.join(names)}")
     if extrinsics is not None and len(extrinsics) != len(sources):
         raise AkitError(f"--extrinsics needs one source per camera: {len(sources)} cameras, {len(extrinsics)} given")
+    if extrinsics is not None:
+        board.check_extrinsics()
     for path in [*sources, *(extrinsics or [])]:
         if not Path(path).exists():
             raise AkitError(f"board images not found: {path}")

@@ -80,6 +80,19 @@ def test_charuco_extrinsics_place_each_camera_where_it_is(tmp_path):
         assert np.degrees(np.arccos(np.clip((np.trace(turn) - 1) / 2, -1, 1))) < 0.2
 
 
+def test_a_nine_by_six_checkerboard_places_cameras_on_every_side_and_eight_by_six_is_refused(tmp_path):
+    for turn in (0, 90, 180, 270):
+        a = np.radians(turn)
+        truth = camera("c", np.array([0.16 + 0.5 * np.cos(a), -0.1 + 0.5 * np.sin(a), 0.7]), (0.16, -0.1, 0))
+        seen = BoardViews(truth.size, [CHECKER.detect(render(truth, CHECKER))], 1)
+        placed, _ = locate_camera(Camera("c", truth.size, truth.matrix, truth.distortions), seen, CHECKER)
+        assert np.linalg.norm(centre_of(placed) - centre_of(truth)) < 0.005
+    with pytest.raises(AkitError, match="turned half around"):
+        Board("checkerboard", 8, 6, 0.04).check_extrinsics()
+    CHECKER.check_extrinsics()
+    CHARUCO.check_extrinsics()
+
+
 def test_akit_calibrate_writes_both_cameras_and_their_errors(tmp_path, capsys):
     cams = four_cameras(**K_TRUE)[:2]
     sources, extrinsics = [], []
