@@ -176,8 +176,8 @@ def _swap_costs(pairs: np.ndarray) -> np.ndarray:
 def repair_swaps(keypoints: np.ndarray, flip_pairs: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> np.ndarray:
     """Undo left/right swaps of a tracked person: for each flip pair, the labelling of every frame as kept or swapped
     that makes the two joints' paths smoothest (least summed acceleration, by dynamic programming over the whole
-    track; a tiny cost per swapped frame keeps the original sides when both are equal); a repaired copy of (T, K, 2)
-    ``keypoints``."""
+    track; a tiny cost per swapped frame keeps the original sides when both are equal, so the sides most frames had
+    are taken as right); a repaired copy of (T, K, 2) ``keypoints``."""
     kps = np.asarray(keypoints, np.float64).copy()
     if not flip_pairs or kps.shape[0] < 2:
         return kps

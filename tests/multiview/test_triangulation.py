@@ -221,3 +221,26 @@ def test_fisheye_cameras_from_the_toml_triangulate_exactly(tmp_path):
     points = np.random.default_rng(7).uniform([-1, 0, 0], [1, 1.5, 1.8], (200, 3))
     pix = np.stack([c.project(points) for c in back], axis=1)
     np.testing.assert_allclose(triangulate(back, pix, np.ones((200, 4))).points, points, atol=1e-6)
+
+
+def test_a_track_split_in_one_camera_joins_the_same_person():
+    from alphapose_kit.analysis.series import Track
+    from alphapose_kit.multiview.association import associate
+
+    cams = four_cameras()
+    truth = {1: walker(60, FPS, -1.0, 0.5, 0.0)[0], 2: walker(60, FPS, 1.0, -0.5, 1.2)[0]}
+    views = []
+    for c, cam in enumerate(cams):
+        tracks = []
+        for person, joints in truth.items():
+            pix = cam.project(joints)
+            if c == 2 and person == 1:  # the tracker lost person 1 at frame 30 in camera 3 and gave a new id
+                tracks += [Track(7, np.arange(30), pix[:30], np.ones((30, 17)), np.zeros((30, 4))),
+                           Track(9, np.arange(30, 60), pix[30:], np.ones((30, 17)), np.zeros((30, 4)))]  # fmt: skip
+            else:
+                tracks.append(Track(person, np.arange(60), pix, np.ones((60, 17)), np.zeros((60, 4))))
+        views.append(tracks[::-1] if c % 2 else tracks)  # track order differs between cameras
+    people = associate(cams, views)
+    assert len(people) == 2
+    members = [sorted((c, t.track_id) for c, t in p.members) for p in people]
+    assert [(0, 1), (1, 1), (2, 7), (2, 9), (3, 1)] in members and [(0, 2), (1, 2), (2, 2), (3, 2)] in members
