@@ -55,6 +55,12 @@ def _register_commands() -> None:
     from alphapose_kit.cli.train import train_command
 
     app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(train_command)
+    from alphapose_kit.cli.calibrate import calibrate_command
+
+    app.command("calibrate")(calibrate_command)
+    from alphapose_kit.cli.triangulate import triangulate_command
+
+    app.command("triangulate")(triangulate_command)
 
 
 _register_commands()
