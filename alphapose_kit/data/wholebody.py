@@ -25,7 +25,7 @@ def hand_names(side: str) -> tuple[str, ...]:
 
 def hand_edges(root: int) -> tuple[tuple[int, int], ...]:
     """Each finger as a chain from the hand's root through its four joints."""
-    edges = []
+    edges: list[tuple[int, int]] = []
     for f in range(5):
         chain = [root, *(root + 1 + 4 * f + i for i in range(4))]
         edges.extend(pairwise(chain))
