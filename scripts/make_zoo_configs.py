@@ -21,31 +21,91 @@ from alphapose_kit.config import load_config  # noqa: E402
 
 # akit config (below configs/) <- original config (below the AlphaPose checkout), with a one-line description
 CONFIGS = {
-    "halpe136/fastpose_res50_256x192.yaml": ("configs/halpe_136/resnet/256x192_res50_lr1e-3_2x.yaml", "Fast Pose, Halpe-136, heatmap"),
-    "halpe136/fastpose_res50_regression_256x192.yaml": ("configs/halpe_136/resnet/256x192_res50_lr1e-3_2x-regression.yaml", "Fast Pose, Halpe-136, symmetric integral regression"),
-    "halpe136/fastpose_dcn_res50_regression_256x192.yaml": ("configs/halpe_136/resnet/256x192_res50_lr1e-3_2x-dcn-regression.yaml", "Fast Pose (DCN), Halpe-136, symmetric integral regression"),
-    "halpe136/fastpose_dcn_res50_combined_256x192.yaml": ("configs/halpe_136/resnet/256x192_res50_lr1e-3_2x-dcn-combined.yaml", "Fast Pose (DCN), Halpe-136, combined loss (body heatmaps, face and hands regressed)"),
-    "halpe136/fastpose_duc_res152_regression_256x192.yaml": ("configs/halpe_136/resnet/256x192_res152_lr1e-3_1x-duc.yaml", "Fast Pose (DUC), SE-ResNet-152, Halpe-136, symmetric integral regression"),
-    "halpe136/multi_domain_fastpose_res50_regression_256x192.yaml": ("configs/halpe_coco_wholebody_136/resnet/256x192_res50_lr1e-3_2x-regression.yaml", "Fast Pose, multi-domain Halpe + COCO-WholeBody, 136 joints, regression"),
-    "halpe136/multi_domain_fastpose_dcn_res50_combined_256x192.yaml": ("configs/halpe_coco_wholebody_136/resnet/256x192_res50_lr1e-3_2x-dcn-combined.yaml", "Fast Pose (DCN), multi-domain Halpe + COCO-WholeBody, 136 joints, combined loss"),
-    "coco_wholebody/fastpose_res50_regression_256x192.yaml": ("configs/coco_wholebody/resnet/256x192_res50_lr1e-3_2x-regression.yaml", "Fast Pose, COCO-WholeBody-133, regression"),
-    "coco_wholebody/fastpose_dcn_res50_regression_256x192.yaml": ("configs/coco_wholebody/resnet/256x192_res50_lr1e-3_2x-dcn-regression.yaml", "Fast Pose (DCN), COCO-WholeBody-133, regression"),
-    "coco_wholebody/fastpose_res50_combined_256x192.yaml": ("configs/coco_wholebody/resnet/256x192_res50_lr1e-3_2x-combined.yaml", "Fast Pose, COCO-WholeBody-133, combined loss"),
-    "coco_wholebody/fastpose_dcn_res50_combined_256x192.yaml": ("configs/coco_wholebody/resnet/256x192_res50_lr1e-3_2x-dcn-combined.yaml", "Fast Pose (DCN), COCO-WholeBody-133, combined loss"),
-    "coco_wholebody/fastpose_duc_res152_regression_256x192.yaml": ("configs/coco_wholebody/resnet/256x192_res152_lr1e-3_1x-duc.yaml", "Fast Pose (DUC), SE-ResNet-152, COCO-WholeBody-133, regression"),
-    "halpe68/fastpose_dcn_res50_combined_256x192.yaml": ("configs/halpe_68_noface/resnet/256x192_res50_lr1e-3_2x-dcn-combined.yaml", "Fast Pose (DCN), Halpe-68 (body, feet, hands; no face), combined loss"),
-    "hand21/fastpose_dcn_res50_regression_256x192.yaml": ("configs/single_hand/resnet/256x192_res50_lr1e-3_2x-dcn-regression.yaml", "Fast Pose (DCN), one hand (21 joints; the box is a hand's), regression"),
-    "halpe26/fastpose_res50_regression_256x192.yaml": ("configs/halpe_26/resnet/256x192_res50_lr1e-3_2x-regression.yaml", "Fast Pose, Halpe-26, regression"),
-    "halpe26/fastpose_dcn_res50_regression_256x192.yaml": ("configs/halpe_26/resnet/256x192_res50_lr1e-3_2x-dcn-regression.yaml", "Fast Pose (DCN), Halpe-26, regression"),
-    "coco/hardnet68_256x192.yaml": ("configs/coco/hardnet/256x192_hard68_lr1e-3_1x.yaml", "HarDNet-68 pose network, COCO-17"),
-    "coco/hardnet85_256x192.yaml": ("configs/coco/hardnet/256x192_hard85_lr1e-3_1x.yaml", "HarDNet-85 pose network, COCO-17"),
-    "coco/fastpose_duc_dense_dcn_res50_256x192.yaml": ("configs/dense_coco/resnet50/256x192_adam_lr1e-3-duc-dcn_1x_crop.yaml", "Fast Pose DUC-Dense (DCN): COCO-17 plus a 32-point dense branch (49 outputs, 17 decoded)"),
-    "coco/fastpose_res50_regression_256x192.yaml": ("configs/coco/resnet/256x192_res50_lr1e-3_2x-regression.yaml", "Fast Pose, COCO-17, symmetric integral regression"),
-}  # fmt: skip
+    "halpe136/fastpose_res50_256x192.yaml": (
+        "configs/halpe_136/resnet/256x192_res50_lr1e-3_2x.yaml",
+        "Fast Pose, Halpe-136, heatmap",
+    ),
+    "halpe136/fastpose_res50_regression_256x192.yaml": (
+        "configs/halpe_136/resnet/256x192_res50_lr1e-3_2x-regression.yaml",
+        "Fast Pose, Halpe-136, symmetric integral regression",
+    ),
+    "halpe136/fastpose_dcn_res50_regression_256x192.yaml": (
+        "configs/halpe_136/resnet/256x192_res50_lr1e-3_2x-dcn-regression.yaml",
+        "Fast Pose (DCN), Halpe-136, symmetric integral regression",
+    ),
+    "halpe136/fastpose_dcn_res50_combined_256x192.yaml": (
+        "configs/halpe_136/resnet/256x192_res50_lr1e-3_2x-dcn-combined.yaml",
+        "Fast Pose (DCN), Halpe-136, combined loss (body heatmaps, face and hands regressed)",
+    ),
+    "halpe136/fastpose_duc_res152_regression_256x192.yaml": (
+        "configs/halpe_136/resnet/256x192_res152_lr1e-3_1x-duc.yaml",
+        "Fast Pose (DUC), SE-ResNet-152, Halpe-136, symmetric integral regression",
+    ),
+    "halpe136/multi_domain_fastpose_res50_regression_256x192.yaml": (
+        "configs/halpe_coco_wholebody_136/resnet/256x192_res50_lr1e-3_2x-regression.yaml",
+        "Fast Pose, multi-domain Halpe + COCO-WholeBody, 136 joints, regression",
+    ),
+    "halpe136/multi_domain_fastpose_dcn_res50_combined_256x192.yaml": (
+        "configs/halpe_coco_wholebody_136/resnet/256x192_res50_lr1e-3_2x-dcn-combined.yaml",
+        "Fast Pose (DCN), multi-domain Halpe + COCO-WholeBody, 136 joints, combined loss",
+    ),
+    "coco_wholebody/fastpose_res50_regression_256x192.yaml": (
+        "configs/coco_wholebody/resnet/256x192_res50_lr1e-3_2x-regression.yaml",
+        "Fast Pose, COCO-WholeBody-133, regression",
+    ),
+    "coco_wholebody/fastpose_dcn_res50_regression_256x192.yaml": (
+        "configs/coco_wholebody/resnet/256x192_res50_lr1e-3_2x-dcn-regression.yaml",
+        "Fast Pose (DCN), COCO-WholeBody-133, regression",
+    ),
+    "coco_wholebody/fastpose_res50_combined_256x192.yaml": (
+        "configs/coco_wholebody/resnet/256x192_res50_lr1e-3_2x-combined.yaml",
+        "Fast Pose, COCO-WholeBody-133, combined loss",
+    ),
+    "coco_wholebody/fastpose_dcn_res50_combined_256x192.yaml": (
+        "configs/coco_wholebody/resnet/256x192_res50_lr1e-3_2x-dcn-combined.yaml",
+        "Fast Pose (DCN), COCO-WholeBody-133, combined loss",
+    ),
+    "coco_wholebody/fastpose_duc_res152_regression_256x192.yaml": (
+        "configs/coco_wholebody/resnet/256x192_res152_lr1e-3_1x-duc.yaml",
+        "Fast Pose (DUC), SE-ResNet-152, COCO-WholeBody-133, regression",
+    ),
+    "halpe68/fastpose_dcn_res50_combined_256x192.yaml": (
+        "configs/halpe_68_noface/resnet/256x192_res50_lr1e-3_2x-dcn-combined.yaml",
+        "Fast Pose (DCN), Halpe-68 (body, feet, hands; no face), combined loss",
+    ),
+    "hand21/fastpose_dcn_res50_regression_256x192.yaml": (
+        "configs/single_hand/resnet/256x192_res50_lr1e-3_2x-dcn-regression.yaml",
+        "Fast Pose (DCN), one hand (21 joints; the box is a hand's), regression",
+    ),
+    "halpe26/fastpose_res50_regression_256x192.yaml": (
+        "configs/halpe_26/resnet/256x192_res50_lr1e-3_2x-regression.yaml",
+        "Fast Pose, Halpe-26, regression",
+    ),
+    "halpe26/fastpose_dcn_res50_regression_256x192.yaml": (
+        "configs/halpe_26/resnet/256x192_res50_lr1e-3_2x-dcn-regression.yaml",
+        "Fast Pose (DCN), Halpe-26, regression",
+    ),
+    "coco/hardnet68_256x192.yaml": (
+        "configs/coco/hardnet/256x192_hard68_lr1e-3_1x.yaml",
+        "HarDNet-68 pose network, COCO-17",
+    ),
+    "coco/hardnet85_256x192.yaml": (
+        "configs/coco/hardnet/256x192_hard85_lr1e-3_1x.yaml",
+        "HarDNet-85 pose network, COCO-17",
+    ),
+    "coco/fastpose_duc_dense_dcn_res50_256x192.yaml": (
+        "configs/dense_coco/resnet50/256x192_adam_lr1e-3-duc-dcn_1x_crop.yaml",
+        "Fast Pose DUC-Dense (DCN): COCO-17 plus a 32-point dense branch (49 outputs, 17 decoded)",
+    ),
+    "coco/fastpose_res50_regression_256x192.yaml": (
+        "configs/coco/resnet/256x192_res50_lr1e-3_2x-regression.yaml",
+        "Fast Pose, COCO-17, symmetric integral regression",
+    ),
+}
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block mappings, and lists of plain values on one line (``IMAGE_SIZE: [256, 192]``) as akit's configs write them."""
+    """Block mappings; lists of plain values on one line (``IMAGE_SIZE: [256, 192]``), as akit's configs are written."""
 
 
 def _list(dumper: yaml.SafeDumper, values: list) -> yaml.Node:
