@@ -33,7 +33,12 @@ __all__ = [
     "weights_path",
 ]
 
-KINDS = ("pose", "detector")
+KINDS = ("pose", "detector", "lifter")
+# where each keypoint set's AP in AlphaPose's MODEL_ZOO.md was measured
+_AP_CRITERION = {
+    "halpe136": "Halpe-FullBody's criterion",
+    "coco_wholebody133": "COCO-WholeBody's criterion, whole body",
+}
 _DRIVE = "https://drive.google.com/uc?export=download&id={}"
 _YOLOV5 = "https://github.com/ultralytics/yolov5/releases/download/v7.0/{}.pt"
 
@@ -211,6 +216,14 @@ _ENTRIES: tuple[ZooEntry, ...] = (
         "YOLOv3-SPP (darknet, COCO-80, person class used), 608x608: AlphaPose's default person detector",
         original_config="detector/yolo/cfg/yolov3-spp.cfg",
     ),
+    ZooEntry(
+        "videopose3d_h36m_detectron_coco", "lifter", "",
+        ("https://dl.fbaipublicfiles.com/video-pose-3d/pretrained_h36m_detectron_coco.bin",),
+        "pretrained_h36m_detectron_coco.bin", None,
+        "VideoPose3D (Pavllo et al. 2019; CC BY-NC 4.0 weights): 243-frame temporal lifter, COCO-17 2D keypoints "
+        "in, Human3.6M-17 root-relative 3D joints (metres) out",
+        keypoints="h36m17",
+    ),
     *(
         ZooEntry(
             f"yolov5{size}", "detector", f"yolov5{size}", (_YOLOV5.format(f"yolov5{size}"),), f"yolov5{size}.pt",
@@ -267,6 +280,8 @@ def weights_path(entry: ZooEntry) -> Path:
 
 def config_path(entry: ZooEntry) -> Path:
     """The akit config of ``entry``: ``configs/<config>`` for pose models, ``configs/detector/<name>.yaml`` else."""
+    if entry.kind == "lifter":
+        raise AkitError(f"{entry.name} is a 3D lifter: it has no config (its architecture is read from its weights)")
     if entry.kind == "detector":
         return shipped_configs_dir() / "detector" / f"{entry.config}.yaml"
     return shipped_configs_dir() / entry.config
@@ -403,13 +418,15 @@ def format_model_table(entries: list[ZooEntry] | tuple[ZooEntry, ...] | None = N
 def describe_entry(entry: ZooEntry) -> str:
     """Several lines about one entry: what it is, its config, where its weights come from and go."""
     target = weights_path(entry)
-    conf = config_path(entry)
+    conf = config_path(entry) if entry.kind != "lifter" else None
     lines = [f"{entry.name} ({entry.kind})", f"  {entry.description}"]
     if entry.keypoints:
         lines.append(f"  keypoints:  {entry.keypoints} ({entry.num_keypoints} joints)")
     if entry.ap is not None:
-        lines.append(f"  COCO AP:    {entry.ap:.1f} (AlphaPose model zoo: val2017, YOLOv3 boxes, flip test)")
-    lines.append(f"  config:     {conf}{'' if conf.is_file() else ' (missing)'}")
+        criterion = _AP_CRITERION.get(entry.keypoints or "", "COCO val2017")
+        lines.append(f"  AP:         {entry.ap:.1f} (AlphaPose model zoo: {criterion}, YOLOv3 boxes, flip test)")
+    if conf is not None:
+        lines.append(f"  config:     {conf}{'' if conf.is_file() else ' (missing)'}")
     if entry.original_config:
         lines.append(f"  AlphaPose:  {entry.original_config}")
     state = "cached" if target.is_file() else "not downloaded yet"
