@@ -5,6 +5,8 @@ SRC = alphapose_kit tests scripts
 
 install:
 	$(PYTHON) -m pip install -e .[dev]
+	# COCO-WholeBody's reference metric (the whole-body evaluation test): its wheels are built for NumPy 1, so build it here
+	$(PYTHON) -m pip install --no-build-isolation --no-binary xtcocotools "xtcocotools>=1.14"
 
 test:
 	$(PYTHON) -m pytest -q

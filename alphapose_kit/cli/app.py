@@ -61,6 +61,9 @@ def _register_commands() -> None:
     from alphapose_kit.cli.triangulate import triangulate_command
 
     app.command("triangulate")(triangulate_command)
+    from alphapose_kit.cli.lift import lift_command
+
+    app.command("lift", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(lift_command)
 
 
 _register_commands()

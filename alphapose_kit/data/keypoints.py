@@ -29,6 +29,7 @@ class KeypointSet:
     neck_from: tuple[int, int] | None = None
     dataset_types: tuple[str, ...] = field(default=(), compare=False)
     upper_body: tuple[int, ...] = ()  # joints the half-body augmentation counts as upper body
+    parts: tuple[tuple[str, tuple[int, ...]], ...] = ()  # named body parts (body, foot, face, hands): per-part scores
 
     def __post_init__(self) -> None:
         k = len(self.names)
@@ -45,6 +46,9 @@ class KeypointSet:
             seen.update((a, b))
         if any(not 0 <= j < k for j in self.upper_body):
             raise ConfigError(f"keypoint set {self.name!r}: upper_body ids must lie in 0..{k - 1}")
+        for part, ids in self.parts:
+            if not ids or any(not 0 <= j < k for j in ids):
+                raise ConfigError(f"keypoint set {self.name!r}: part {part!r} needs joint ids in 0..{k - 1}")
         drawable = k + (1 if self.neck_from else 0)
         for a, b in self.skeleton:
             if not (0 <= a < drawable and 0 <= b < drawable):
@@ -65,6 +69,10 @@ class KeypointSet:
             )
         return np.asarray(self.sigmas, dtype=np.float64)
 
+    def part(self, name: str) -> tuple[int, ...]:
+        """The joint ids of a named part (``body``, ``foot``, ``face``, ``left_hand``...); () when there is none."""
+        return dict(self.parts).get(name, ())
+
     def flip_permutation(self) -> np.ndarray:
         """Index array p such that ``flipped[:, p]`` swaps every left/right pair."""
         from alphapose_kit.codecs.flip import flip_permutation
@@ -73,7 +81,8 @@ class KeypointSet:
 
     @classmethod
     def from_json(cls, path: str | Path) -> KeypointSet:
-        """Load a custom set: {"name", "names", "flip_pairs", "skeleton", "sigmas"[, "neck_from", "upper_body"]}."""
+        """Load a custom set from JSON: {"name", "names", "flip_pairs", "skeleton", "sigmas"[, "neck_from",
+        "upper_body", "parts": {part name: [joint ids]}]}."""
         path = Path(path)
         try:
             spec = json.loads(path.read_text())
@@ -85,6 +94,7 @@ class KeypointSet:
                 sigmas=tuple(float(s) for s in spec.get("sigmas", [])),  # none: an error only when scored
                 neck_from=tuple(spec["neck_from"]) if spec.get("neck_from") else None,
                 upper_body=tuple(int(j) for j in spec.get("upper_body", [])),
+                parts=tuple((str(n), tuple(int(j) for j in ids)) for n, ids in spec.get("parts", {}).items()),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"cannot read keypoint set {path}: {exc!r}") from None
@@ -154,6 +164,7 @@ COCO17 = KeypointSet(
     neck_from=(5, 6),
     dataset_types=("Mscoco", "Mscoco_det", "coco"),
     upper_body=tuple(range(11)),  # AlphaPose's upper_body_ids: nose to wrists
+    parts=(("body", tuple(range(17))),),
 )
 
 HALPE26 = KeypointSet(
@@ -173,8 +184,9 @@ HALPE26 = KeypointSet(
     flip_pairs=(*_COCO_PAIRS, (20, 21), (22, 23), (24, 25)),
     skeleton=_HALPE26_SKELETON,
     sigmas=(*_COCO_SIGMAS, *(s / 10 for s in (0.8, 0.8, 0.8, 0.89, 0.89, 0.89, 0.89, 0.89, 0.89))),
-    dataset_types=("Halpe_26", "Halpe_26_det"),
+    dataset_types=("Halpe_26", "Halpe_26_det", "Halpe_coco_wholebody_26", "Halpe_coco_wholebody_26_det"),
     upper_body=tuple(range(11)),  # as AlphaPose: head, neck and hip (17-19) count as lower body
+    parts=(("body", tuple(range(20))), ("foot", tuple(range(20, 26)))),
 )
 
 _REGISTRY: dict[str, KeypointSet] = {}

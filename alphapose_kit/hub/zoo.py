@@ -2,7 +2,9 @@
 
 ``resolve_weights("fastpose_res50_256x192")`` returns the cached checkpoint, downloading it into
 ``$AKIT_HOME/weights`` (default ``~/.cache/alphapose_kit/weights``) the first time. AP figures are AlphaPose's
-(docs/MODEL_ZOO.md: COCO val2017, YOLOv3 boxes, flip test). sha256 is only set where it has been verified; until then
+(docs/MODEL_ZOO.md, YOLOv3 boxes, flip test): COCO val2017 for the COCO-17 models, Halpe's criterion for the
+136-joint ones, COCO-WholeBody's for the 133-joint ones. Where AlphaPose's docs name no file (most whole-body
+models are Google Drive ids only), the file name is akit's. sha256 is only set where it has been verified; until then
 the downloader prints the hash of what it fetched so that it can be pinned here.
 """
 
@@ -31,10 +33,14 @@ __all__ = [
     "weights_path",
 ]
 
-KINDS = ("pose", "detector")
+KINDS = ("pose", "detector", "lifter")
+# where each keypoint set's AP in AlphaPose's MODEL_ZOO.md was measured
+_AP_CRITERION = {
+    "halpe136": "Halpe-FullBody's criterion",
+    "coco_wholebody133": "COCO-WholeBody's criterion, whole body",
+}
 _DRIVE = "https://drive.google.com/uc?export=download&id={}"
 _YOLOV5 = "https://github.com/ultralytics/yolov5/releases/download/v7.0/{}.pt"
-_NUM_KEYPOINTS = {"coco17": 17, "halpe26": 26}
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,12 @@ class ZooEntry:
 
     @property
     def num_keypoints(self) -> int | None:
-        return _NUM_KEYPOINTS.get(self.keypoints) if self.keypoints else None
+        """The pose model's joint count, read from its config (None for detectors)."""
+        if self.kind != "pose":
+            return None
+        from alphapose_kit.config import load_config
+
+        return int(load_config(config_path(self)).DATA_PRESET.NUM_JOINTS)
 
 
 def _pose(
@@ -120,12 +131,98 @@ _ENTRIES: tuple[ZooEntry, ...] = (
         "Fast Pose: SE-ResNet-50 + DUC head, Halpe-26 body + feet, 256x192",
         None, "configs/halpe_26/resnet/256x192_res50_lr1e-3_1x.yaml", keypoints="halpe26",
     ),
+    *(
+        _pose(name, config, filename, drive, description, ap, original, keypoints=keypoints)
+        for name, config, filename, drive, description, ap, original, keypoints in (
+            ("halpe136_fastpose_res50_256x192", "halpe136/fastpose_res50_256x192.yaml",
+             "halpe136_fast50_256x192.pth", "1LbKM2TOxKdpIZoDxCo6ldmOf62pw6z8A",
+             "Fast Pose: SE-ResNet-50, Halpe-136 whole body (body, feet, face, hands), heatmaps", 41.7,
+             "configs/halpe_136/resnet/256x192_res50_lr1e-3_2x.yaml", "halpe136"),
+            ("halpe136_fastpose_res50_regression_256x192", "halpe136/fastpose_res50_regression_256x192.yaml",
+             "halpe136_fast50_regression_256x192.pth", "1_10JYI3O-VbrAiONfL36UxLf9UXMoUYA",
+             "Fast Pose: SE-ResNet-50, Halpe-136, symmetric integral regression", 44.1,
+             "configs/halpe_136/resnet/256x192_res50_lr1e-3_2x-regression.yaml", "halpe136"),
+            ("halpe136_fastpose_dcn_res50_regression_256x192", "halpe136/fastpose_dcn_res50_regression_256x192.yaml",
+             "halpe136_fast50_dcn_regression_256x192.pth", "1S49aDYGVjEJpx4MnFu7TFzzsbp7Si6h_",
+             "Fast Pose (DCN): SE-ResNet-50, Halpe-136, symmetric integral regression", 46.2,
+             "configs/halpe_136/resnet/256x192_res50_lr1e-3_2x-dcn-regression.yaml", "halpe136"),
+            ("halpe136_fastpose_dcn_res50_combined_256x192", "halpe136/fastpose_dcn_res50_combined_256x192.yaml",
+             "halpe136_fast50_dcn_combined_256x192.pth", "1jt-V1Zh-eYgX_-2mrBTV9Ip6z7JjApEC",
+             "Fast Pose (DCN): SE-ResNet-50, Halpe-136, combined loss (body heatmaps, face and hands regressed)", 45.4,
+             "configs/halpe_136/resnet/256x192_res50_lr1e-3_2x-dcn-combined.yaml", "halpe136"),
+            ("halpe136_fastpose_dcn_res50_combined_hand10_256x192",
+             "halpe136/fastpose_dcn_res50_combined_256x192.yaml", "halpe136_fast50_dcn_combined_10hand_256x192.pth",
+             "1nL2KYqxSnSZH8c7PRr_d9KEFxCEiyjAR",
+             "Fast Pose (DCN): Halpe-136, combined loss trained with 10x hand weight (better hands, worse body)", 47.2,
+             "configs/halpe_136/resnet/256x192_res50_lr1e-3_2x-dcn-combined.yaml", "halpe136"),
+            ("halpe136_fastpose_duc_res152_regression_256x192",
+             "halpe136/fastpose_duc_res152_regression_256x192.yaml", "halpe136_fast152_duc_regression_256x192.pth",
+             "1zZotfE3WsBe1BxKimlK56wwJuK9E4EDs", "Fast Pose (DUC): SE-ResNet-152, Halpe-136, regression", 45.1,
+             "configs/halpe_136/resnet/256x192_res152_lr1e-3_1x-duc.yaml", "halpe136"),
+            ("multi_domain_fastpose_res50_regression_256x192",
+             "halpe136/multi_domain_fastpose_res50_regression_256x192.yaml",
+             "multi_domain_fast50_regression_256x192.pth", "1Bb3kPoFFt-M0Y3ceqNO8DTXi1iNDd4gI",
+             "Fast Pose: 136 joints trained on Halpe + COCO-WholeBody (multi-domain), regression; faster, better body",
+             50.1, "configs/halpe_coco_wholebody_136/resnet/256x192_res50_lr1e-3_2x-regression.yaml", "halpe136"),
+            ("multi_domain_fastpose_dcn_res50_combined_256x192",
+             "halpe136/multi_domain_fastpose_dcn_res50_combined_256x192.yaml",
+             "multi_domain_fast50_dcn_combined_256x192.pth", "1wX1Z2ZOoysgSNovlgiEtJKpbR8tUBWYR",
+             "Fast Pose (DCN): 136 joints, multi-domain, combined loss (AlphaPose's recommended whole-body model)",
+             49.8, "configs/halpe_coco_wholebody_136/resnet/256x192_res50_lr1e-3_2x-dcn-combined.yaml", "halpe136"),
+            ("coco_wholebody_fastpose_res50_regression_256x192",
+             "coco_wholebody/fastpose_res50_regression_256x192.yaml",
+             "coco_wholebody_fast50_regression_256x192.pth", "1WQlwRw7KiKBI2Wyb-lvnQX29R29NbhLz",
+             "Fast Pose: SE-ResNet-50, COCO-WholeBody-133, regression", 55.4,
+             "configs/coco_wholebody/resnet/256x192_res50_lr1e-3_2x-regression.yaml", "coco_wholebody133"),
+            ("coco_wholebody_fastpose_dcn_res50_regression_256x192",
+             "coco_wholebody/fastpose_dcn_res50_regression_256x192.yaml",
+             "coco_wholebody_fast50_dcn_regression_256x192.pth", "10MgWM4rMORVaHNPyswal7RtrsehVV79X",
+             "Fast Pose (DCN): SE-ResNet-50, COCO-WholeBody-133, regression", 57.7,
+             "configs/coco_wholebody/resnet/256x192_res50_lr1e-3_2x-dcn-regression.yaml", "coco_wholebody133"),
+            ("coco_wholebody_fastpose_res50_combined_256x192", "coco_wholebody/fastpose_res50_combined_256x192.yaml",
+             "coco_wholebody_fast50_combined_256x192.pth", "14wrc9q96bYqUc2efT8p8XzdTvLm-LwUT",
+             "Fast Pose: SE-ResNet-50, COCO-WholeBody-133, combined loss", 57.8,
+             "configs/coco_wholebody/resnet/256x192_res50_lr1e-3_2x-combined.yaml", "coco_wholebody133"),
+            ("coco_wholebody_fastpose_dcn_res50_combined_256x192",
+             "coco_wholebody/fastpose_dcn_res50_combined_256x192.yaml",
+             "coco_wholebody_fast50_dcn_combined_256x192.pth", "1aP0nYujw32H-VoJBVsXS-DsBBY-UwI8Y",
+             "Fast Pose (DCN): SE-ResNet-50, COCO-WholeBody-133, combined loss (most accurate on COCO-WholeBody)", 58.2,
+             "configs/coco_wholebody/resnet/256x192_res50_lr1e-3_2x-dcn-combined.yaml", "coco_wholebody133"),
+            ("coco_wholebody_fastpose_duc_res152_regression_256x192",
+             "coco_wholebody/fastpose_duc_res152_regression_256x192.yaml",
+             "coco_wholebody_fast152_duc_regression_256x192.pth", "1ktBwkG1KL3_iFbPXAh5gua0zX92p-1KV",
+             "Fast Pose (DUC): SE-ResNet-152, COCO-WholeBody-133, regression", 56.9,
+             "configs/coco_wholebody/resnet/256x192_res152_lr1e-3_1x-duc.yaml", "coco_wholebody133"),
+            ("halpe68_fastpose_dcn_res50_combined_256x192", "halpe68/fastpose_dcn_res50_combined_256x192.yaml",
+             "halpe68_noface_fast50_dcn_combined_256x192.pth", "14Qn9gxm-EVzqFi7v25Y5TqKIvrFLy_BR",
+             "Fast Pose (DCN): Halpe-68, body + feet + hands without the face, multi-domain, combined loss", None,
+             "configs/halpe_68_noface/resnet/256x192_res50_lr1e-3_2x-dcn-combined.yaml", "halpe68"),
+            ("hand21_fastpose_dcn_res50_regression_256x192", "hand21/fastpose_dcn_res50_regression_256x192.yaml",
+             "single_hand_fast50_dcn_regression_256x192.pth", "1MntndimlUP5Hxef1UN9ZDMBVglfA606J",
+             "Fast Pose (DCN): one hand, 21 joints, regression; give it boxes around single hands", None,
+             "configs/single_hand/resnet/256x192_res50_lr1e-3_2x-dcn-regression.yaml", "hand21"),
+            ("hardnet68_256x192", "coco/hardnet68_256x192.yaml", "hardnet68_256x192.pth", None,
+             "HarDNet-68 pose network, COCO-17: no official AlphaPose weights; train your own", None,
+             "configs/coco/hardnet/256x192_hard68_lr1e-3_1x.yaml", "coco17"),
+            ("hardnet85_256x192", "coco/hardnet85_256x192.yaml", "hardnet85_256x192.pth", None,
+             "HarDNet-85 pose network, COCO-17: no official AlphaPose weights; train your own", None,
+             "configs/coco/hardnet/256x192_hard85_lr1e-3_1x.yaml", "coco17"),
+        )
+    ),
     ZooEntry(
         "yolov3-spp", "detector", "yolov3-spp",
         (_DRIVE.format("1D47msNOOiJKvPOXlnpyzdKA3k6E97NTC"), "https://pjreddie.com/media/files/yolov3-spp.weights"),
         "yolov3-spp.weights", None,
         "YOLOv3-SPP (darknet, COCO-80, person class used), 608x608: AlphaPose's default person detector",
         original_config="detector/yolo/cfg/yolov3-spp.cfg",
+    ),
+    ZooEntry(
+        "videopose3d_h36m_detectron_coco", "lifter", "",
+        ("https://dl.fbaipublicfiles.com/video-pose-3d/pretrained_h36m_detectron_coco.bin",),
+        "pretrained_h36m_detectron_coco.bin", None,
+        "VideoPose3D (Pavllo et al. 2019; CC BY-NC 4.0 weights): 243-frame temporal lifter, COCO-17 2D keypoints "
+        "in, Human3.6M-17 root-relative 3D joints (metres) out",
+        keypoints="h36m17",
     ),
     *(
         ZooEntry(
@@ -183,6 +280,8 @@ def weights_path(entry: ZooEntry) -> Path:
 
 def config_path(entry: ZooEntry) -> Path:
     """The akit config of ``entry``: ``configs/<config>`` for pose models, ``configs/detector/<name>.yaml`` else."""
+    if entry.kind == "lifter":
+        raise AkitError(f"{entry.name} is a 3D lifter: it has no config (its architecture is read from its weights)")
     if entry.kind == "detector":
         return shipped_configs_dir() / "detector" / f"{entry.config}.yaml"
     return shipped_configs_dir() / entry.config
@@ -319,13 +418,15 @@ def format_model_table(entries: list[ZooEntry] | tuple[ZooEntry, ...] | None = N
 def describe_entry(entry: ZooEntry) -> str:
     """Several lines about one entry: what it is, its config, where its weights come from and go."""
     target = weights_path(entry)
-    conf = config_path(entry)
+    conf = config_path(entry) if entry.kind != "lifter" else None
     lines = [f"{entry.name} ({entry.kind})", f"  {entry.description}"]
     if entry.keypoints:
         lines.append(f"  keypoints:  {entry.keypoints} ({entry.num_keypoints} joints)")
     if entry.ap is not None:
-        lines.append(f"  COCO AP:    {entry.ap:.1f} (AlphaPose model zoo: val2017, YOLOv3 boxes, flip test)")
-    lines.append(f"  config:     {conf}{'' if conf.is_file() else ' (missing)'}")
+        criterion = _AP_CRITERION.get(entry.keypoints or "", "COCO val2017")
+        lines.append(f"  AP:         {entry.ap:.1f} (AlphaPose model zoo: {criterion}, YOLOv3 boxes, flip test)")
+    if conf is not None:
+        lines.append(f"  config:     {conf}{'' if conf.is_file() else ' (missing)'}")
     if entry.original_config:
         lines.append(f"  AlphaPose:  {entry.original_config}")
     state = "cached" if target.is_file() else "not downloaded yet"

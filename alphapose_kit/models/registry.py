@@ -12,7 +12,7 @@ from alphapose_kit.errors import ConfigError
 
 PoseModelBuilder = Callable[[CfgNode], nn.Module]
 _BUILDERS: dict[str, PoseModelBuilder] = {}
-_BUILTIN_MODULES = ("fastpose", "fastpose_duc", "simplepose", "hrnet")
+_BUILTIN_MODULES = ("fastpose", "fastpose_duc", "simplepose", "hrnet", "hardnet")
 
 
 def _import_builtin_models() -> None:

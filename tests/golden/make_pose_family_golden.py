@@ -41,6 +41,9 @@ ORIGINAL_CONFIGS = {  # the AlphaPose config each akit config names in its first
     "fastpose_duc_se_res152": "configs/coco/resnet/256x192_res152_lr1e-3_1x-duc.yaml",
     "hrnet_w32": "configs/coco/hrnet/256x192_w32_lr1e-3.yaml",
     "fastpose_dcn_res50": "configs/coco/resnet/256x192_res50_lr1e-3_2x-dcn.yaml",
+    "hardnet68": "configs/coco/hardnet/256x192_hard68_lr1e-3_1x.yaml",
+    "hardnet85": "configs/coco/hardnet/256x192_hard85_lr1e-3_1x.yaml",
+    "fastpose_duc_dense_dcn_res50": "configs/dense_coco/resnet50/256x192_adam_lr1e-3-duc-dcn_1x_crop.yaml",
 }
 
 
@@ -101,12 +104,16 @@ def import_original(root: Path):
     return builder, update_config
 
 
-def main(root: Path, out: Path) -> None:
+def main(root: Path, out: Path, only: list[str]) -> None:
+    """Run the original for every family (or those in ``only``, keeping the other families already in ``out``)."""
     torch.set_num_threads(1)
     builder, update_config = import_original(root)
     x = golden_input()
     arrays: dict[str, np.ndarray] = {}
-    for family in FAMILIES:
+    if only and out.exists():
+        with np.load(out) as kept:
+            arrays = {key: kept[key] for key in kept.files if key.split("__")[0] not in only}
+    for family in only or FAMILIES:
         cfg = update_config(str(root / ORIGINAL_CONFIGS[family]))
         model = builder.build_sppe(cfg.MODEL, preset_cfg=cfg.DATA_PRESET)
         model.load_state_dict(seeded_state_dict(model.state_dict()), strict=True)
@@ -121,7 +128,9 @@ def main(root: Path, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) not in (2, 3):
-        sys.exit("usage: make_pose_family_golden.py ALPHAPOSE_ROOT [OUT_FILE]")
+    args = [a for a in sys.argv[1:] if not a.startswith("--only=")]
+    chosen = [name for a in sys.argv[1:] if a.startswith("--only=") for name in a[7:].split(",") if name]
+    if len(args) not in (1, 2):
+        sys.exit("usage: make_pose_family_golden.py ALPHAPOSE_ROOT [OUT_FILE] [--only=family,family]")
     default = Path(__file__).parent / "pose_family_golden.npz"
-    main(Path(sys.argv[1]).resolve(), Path(sys.argv[2]) if len(sys.argv) == 3 else default)
+    main(Path(args[0]).resolve(), Path(args[1]) if len(args) == 2 else default, chosen)

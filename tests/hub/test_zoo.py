@@ -10,10 +10,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import torch
 
-from alphapose_kit.config import shipped_configs_dir
+from alphapose_kit.config import load_config, shipped_configs_dir
+from alphapose_kit.data.keypoints import get_keypoint_set, keypoint_set_for, keypoint_set_names
 from alphapose_kit.errors import AkitError, DownloadError
 from alphapose_kit.hub import zoo
+from alphapose_kit.models import build_pose_model
 from tests.paths import REFERENCE
 
 FACTS = REFERENCE / "alphapose-facts.md"
@@ -70,9 +73,19 @@ def test_names_unique_and_kinds():
     names = [entry.name for entry in zoo._ENTRIES]
     assert len(names) == len(set(names))
     assert len({entry.filename for entry in zoo._ENTRIES}) == len(names)
-    assert {entry.kind for entry in zoo.list_models()} == {"pose", "detector"}
+    assert {entry.kind for entry in zoo.list_models()} == {"pose", "detector", "lifter"}
     assert [e.name for e in zoo.list_models("detector")] == ["yolov3-spp", *(f"yolov5{s}" for s in "nsmlx")]
-    assert len(zoo.list_models("pose")) == 8
+    by_set = {}
+    for entry in zoo.list_models("pose"):
+        by_set.setdefault(entry.keypoints, []).append(entry.name)
+    assert {k: len(v) for k, v in by_set.items()} == {
+        "coco17": 9,  # 7 COCO models + HarDNet-68/85 (no official weights)
+        "halpe26": 1,
+        "halpe136": 8,  # MODEL_ZOO.md: 6 Halpe-136 rows + 2 multi-domain rows
+        "coco_wholebody133": 5,
+        "halpe68": 1,
+        "hand21": 1,
+    }
     with pytest.raises(AkitError, match="unknown model kind"):
         zoo.list_models("segmenter")
 
@@ -85,7 +98,7 @@ def test_urls_well_formed_and_no_invented_hashes():
             if "drive.google.com" in url:
                 assert DRIVE_URL.match(url), url
         if entry.kind == "pose":
-            assert entry.keypoints in ("coco17", "halpe26") and entry.filename.endswith(".pth")
+            assert entry.keypoints in keypoint_set_names() and entry.filename.endswith(".pth")
     assert zoo.get_entry("hrnet_w48_256x192").urls == ()
     assert "no official" in zoo.get_entry("hrnet_w48_256x192").description
     assert zoo.get_entry("yolov3-spp").urls[1] == "https://pjreddie.com/media/files/yolov3-spp.weights"
@@ -102,9 +115,24 @@ def test_drive_ids_match_the_facts_sheet():
                 assert drive_id in facts, f"{entry.name}: Drive id {drive_id} is not in the facts sheet"
 
 
+def test_every_pose_entry_builds_its_network_with_its_keypoint_set():
+    """Each zoo config builds (on the meta device: no weights) a network whose output has one map per joint of the
+    entry's keypoint set; the joint count comes from the config, the set from the entry."""
+    for entry in zoo.list_models("pose"):
+        cfg = load_config(zoo.config_path(entry))
+        preset = cfg.DATA_PRESET
+        resolved = keypoint_set_for(preset.NUM_JOINTS, preset.KEYPOINT_SET, cfg.DATASET.TRAIN.TYPE)
+        assert resolved.name == entry.keypoints, entry.name
+        assert entry.num_keypoints == get_keypoint_set(entry.keypoints).num_joints, entry.name
+        with torch.device("meta"):
+            out = build_pose_model(cfg)(torch.zeros(1, 3, *cfg.DATA_PRESET.IMAGE_SIZE))
+        assert out.shape[1] >= entry.num_keypoints, entry.name  # FastPose_DUC_Dense adds channels beyond the set
+
+
 def test_every_config_exists():
     assert len(list(shipped_configs_dir().rglob("*.yaml"))) >= 14
-    missing = [f"{e.name}: {zoo.config_path(e)}" for e in zoo.list_models() if not zoo.config_path(e).is_file()]
+    with_config = [e for e in zoo.list_models() if e.kind != "lifter"]  # a lifter's shape comes from its weights
+    missing = [f"{e.name}: {zoo.config_path(e)}" for e in with_config if not zoo.config_path(e).is_file()]
     assert not missing, "configs missing: " + "; ".join(missing)
 
 

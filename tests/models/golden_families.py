@@ -18,6 +18,9 @@ FAMILIES = {
     "fastpose_duc_se_res152": "fastpose_duc_res152_256x192.yaml",
     "hrnet_w32": "hrnet_w32_256x192.yaml",
     "fastpose_dcn_res50": "fastpose_dcn_res50_256x192.yaml",
+    "hardnet68": "hardnet68_256x192.yaml",
+    "hardnet85": "hardnet85_256x192.yaml",
+    "fastpose_duc_dense_dcn_res50": "fastpose_duc_dense_dcn_res50_256x192.yaml",
 }
 SEED = 0
 # Half the configs' 256 x 192: the same layers at a quarter of the compute; multiples of 32 (HRNet's four branches).
