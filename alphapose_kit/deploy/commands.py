@@ -18,7 +18,7 @@ from alphapose_kit.deploy.calibration import make_detector
 from alphapose_kit.deploy.exporters import export_detector, export_pose
 from alphapose_kit.deploy.files import check_free
 from alphapose_kit.deploy.formats import export_format
-from alphapose_kit.deploy.int8 import summary_lines
+from alphapose_kit.deploy.int8 import report_path_for, summary_lines
 from alphapose_kit.deploy.options import BenchOptions, ExportOptions
 from alphapose_kit.deploy.prune import PruneResult, prune_pose, pruned_paths
 from alphapose_kit.deploy.result import ExportResult
@@ -81,7 +81,7 @@ def export(options: ExportOptions | None = None, **kwargs: Any) -> ExportRun:
         yaml_path, _ = pruned_paths(config, options.prune, output, options.exist_ok)
         target = yaml_path.with_suffix(export_format(fmt).suffix) if fmt is not None else None
         if target is not None:  # the export beside the pruned pair must be free too, before minutes of pruning
-            check_free([target], options.exist_ok)
+            check_free([target, report_path_for(target)] if options.int8 else [target], options.exist_ok)
         pruned = prune_pose(
             config, checkpoint, options.prune, importance=options.importance, output=output, calib=options.calib,
             opts=opts, exist_ok=options.exist_ok,

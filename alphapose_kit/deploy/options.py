@@ -150,6 +150,8 @@ class ExportOptions:
                 "--conf and --nms are detector thresholds: they need --detector, or --calib images or a video "
                 "(whose people --calib-detector finds)"
             )
+        if self.calib_detfile is not None and not self.calib_is_images():
+            raise AkitError("--calib-detfile gives the boxes of --calib images or a video: it needs such a --calib")
         if self.calib_images is not None and not Path(self.calib_images).is_dir():
             raise AkitError(f"--calib-images {self.calib_images} is not a folder")
         if self.detector is not None:

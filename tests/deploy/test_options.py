@@ -53,6 +53,7 @@ EXPORT_CASES = [
     (["--calib", KEYPOINTS, "--nms", "0.5"], "they need --detector"),
     (["--min-agreement", "0.5"], "--min-agreement applies to INT8 exports: it needs --int8"),
     (["--keep-fp32", "conv_out"], "--keep-fp32 applies to INT8 exports: it needs --int8"),
+    (["--calib", KEYPOINTS, "--calib-detfile", KEYPOINTS], "--calib-detfile gives the boxes of --calib images"),
     (["--input-size", "640"], "--input-size is a detector's letterbox side: it needs --detector"),
     (["--int8", "--min-agreement", "2"], "--min-agreement must be in [0, 1]"),
     (["--prune", "0.3", "--importance", "random"], "unknown --importance 'random'"),
