@@ -64,9 +64,10 @@ def _no_people(source: str | Path) -> AkitError:
     return AkitError(f"calibration source {source} has no people to crop")
 
 
-def check_source(source: str | Path) -> None:
+def check_source(source: str | Path, people: bool = True) -> None:
     """A missing or empty calibration source in one line, before any detector weights are fetched for it: a COCO
-    file must hold people, images and videos must exist and not be empty."""
+    file must hold people (images, with ``people=False``: a detector's check needs no annotations), images and
+    videos must exist and not be empty."""
     from alphapose_kit.data.sources import open_source
 
     text = str(source)
@@ -76,8 +77,11 @@ def check_source(source: str | Path) -> None:
     if path.suffix.lower() == ".json":
         if not path.is_file():
             raise AkitError(f"calibration source {path} not found")
-        if not any(_is_person(ann) for ann in _read_coco(path)["annotations"]):
+        data = _read_coco(path)
+        if people and not any(_is_person(ann) for ann in data["annotations"]):
             raise _no_people(source)
+        if not data["images"]:
+            raise AkitError(f"calibration source {source} has no images")
         return
     try:
         open_source(text)  # names a missing file, an empty folder, an unreadable or empty video

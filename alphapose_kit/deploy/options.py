@@ -65,12 +65,12 @@ def _names(values: list[str] | None) -> tuple[str, ...]:
     return tuple(name.strip() for value in values or [] for name in value.split(",") if name.strip())
 
 
-def _check_sources(calib: str | None, needed: bool, what: str) -> None:
+def _check_sources(calib: str | None, needed: bool, what: str, people: bool = True) -> None:
     """A given calibration source exists and has something to crop; without one, the default must exist."""
     from alphapose_kit.deploy.calibration import check_source, default_source
 
     if calib is not None:
-        check_source(calib)
+        check_source(calib, people)
     elif needed and default_source() is None:
         raise AkitError(f"checking {what} needs real people: pass --calib (a COCO keypoint file, images or a video)")
 
@@ -168,7 +168,7 @@ class ExportOptions:
         int8 = self.int8_options()
         if int8 is not None:
             int8.validate()
-        _check_sources(self.calib, fmt is not None, "an export")
+        _check_sources(self.calib, fmt is not None, "an export", people=self.detector is None)
 
     def _validate_detector(self) -> None:
         if self.int8 or self.prune is not None:

@@ -45,6 +45,7 @@ EXPORT_CASES = [
     (["--calib", ""], "--calib is empty"),
     (["--calib", "{missing}.json"], "not found"),
     (["--calib", "{nobody}"], "has no people to crop"),
+    (["--detector", "yolov5s", "--calib", "{nobody}"], "has no images"),
     (["--detector", "yolov5s", "--conf", "2.0"], "--conf is a detector score threshold in [0, 1), got 2.0"),
     (["--detector", "yolov5s", "--nms", "1.5"], "--nms is an IoU threshold in [0, 1], got 1.5"),
     (["--detector", "yolov5s", "--conf", "nan"], "--conf is a detector score threshold"),
