@@ -8,13 +8,16 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
 from alphapose_kit.data.transforms import box_to_center_scale, crop_people
 from alphapose_kit.errors import AkitError
+
+if TYPE_CHECKING:
+    import torch
 
 #: The team's real COCO people, used to check exports when no --calib is given (a development checkout has it).
 DEV_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "coco" / "person_keypoints.json"
@@ -52,6 +55,40 @@ def is_coco_file(path: Path) -> bool:
     return path.suffix.lower() == ".json" and path.is_file()
 
 
+def _is_person(ann: dict[str, Any]) -> bool:
+    """An annotation akit crops: keypoints annotated (when counted), not a crowd, a box."""
+    return ann.get("num_keypoints", 1) > 0 and not ann.get("iscrowd", 0) and len(ann.get("bbox", ())) == 4
+
+
+def _no_people(source: str | Path) -> AkitError:
+    return AkitError(f"calibration source {source} has no people to crop")
+
+
+def check_source(source: str | Path, people: bool = True) -> None:
+    """A missing or empty calibration source in one line, before any detector weights are fetched for it: a COCO
+    file must hold people (images, with ``people=False``: a detector's check needs no annotations), images and
+    videos must exist and not be empty."""
+    from alphapose_kit.data.sources import open_source
+
+    text = str(source)
+    if not text.strip():
+        raise AkitError("--calib is empty; give a COCO keypoint file, images or a video of people")
+    path = Path(text)
+    if path.suffix.lower() == ".json":
+        if not path.is_file():
+            raise AkitError(f"calibration source {path} not found")
+        data = _read_coco(path)
+        if people and not any(_is_person(ann) for ann in data["annotations"]):
+            raise _no_people(source)
+        if not data["images"]:
+            raise AkitError(f"calibration source {source} has no images")
+        return
+    try:
+        open_source(text)  # names a missing file, an empty folder, an unreadable or empty video
+    except AkitError as exc:
+        raise AkitError(f"--calib: {exc}") from None
+
+
 def _read_coco(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -68,7 +105,7 @@ def _coco_frames(path: Path, image_dir: Path | None) -> Iterator[tuple[Any, np.n
     folder = image_dir or path.parent
     people: dict[Any, list[dict[str, Any]]] = {}
     for ann in data["annotations"]:
-        if ann.get("num_keypoints", 1) > 0 and not ann.get("iscrowd", 0) and len(ann.get("bbox", ())) == 4:
+        if _is_person(ann):
             people.setdefault(ann["image_id"], []).append(ann)
     for image in sorted(data["images"], key=lambda record: record["id"]):
         anns = people.get(image["id"])
@@ -98,14 +135,21 @@ def _detected_frames(
 
 
 def make_detector(
-    name: str = "yolov3-spp", weights: str | Path | None = None, detfile: str | Path | None = None, device: str = "cpu"
+    name: str = "yolov3-spp",
+    weights: str | Path | None = None,
+    detfile: str | Path | None = None,
+    device: str | torch.device = "cpu",
+    conf: float | None = None,
+    nms: float | None = None,
 ) -> Callable[..., list[Any]]:
-    """The person detector that finds calibration people in images and videos (a detection file when given)."""
+    """The person detector that finds people in images and videos (a detection file when given); ``conf`` / ``nms``
+    replace the detector's thresholds."""
     from alphapose_kit.detectors import load_detector
 
     if detfile is not None:
         return load_detector("detfile", weights=detfile)
-    return load_detector(name, weights=weights, device=device)
+    thresholds = {key: value for key, value in (("conf", conf), ("nms", nms)) if value is not None}
+    return load_detector(name, weights=weights, device=str(device), **thresholds)
 
 
 def person_crops(
@@ -147,6 +191,6 @@ def person_crops(
         if count >= limit:
             break
     if not count:
-        raise AkitError(f"calibration source {source} has no people to crop")
+        raise _no_people(source)
     gt = np.concatenate(keypoints) if keypoints and len(keypoints) == len(crops) else None
     return PersonCrops(np.concatenate(crops), np.concatenate(boxes), ids, gt)

@@ -17,13 +17,14 @@ import torch
 from torch import nn
 from yacs.config import CfgNode
 
-from alphapose_kit.deploy.bench import Backend, machine_name, measure, table, with_ratios
 from alphapose_kit.deploy.calibration import PersonCrops, is_coco_file
 from alphapose_kit.deploy.files import staged, write_json
 from alphapose_kit.deploy.metadata import embed_onnx, pose_metadata
 from alphapose_kit.deploy.onnx_export import export_onnx
 from alphapose_kit.deploy.quantize import Int8Options, has_vnni, quantize, sensitive_layers
+from alphapose_kit.deploy.result import ExportResult
 from alphapose_kit.deploy.runtime import OnnxRuntimeNetwork
+from alphapose_kit.deploy.timing import Backend, machine_name, measure, table, with_ratios
 from alphapose_kit.deploy.verify import TOLERANCES, Tolerance, check_tolerance, compare_pose_networks
 from alphapose_kit.errors import AkitError
 from alphapose_kit.utils.logging import get_logger
@@ -85,10 +86,8 @@ def export_int8(
     dynamic_batch: bool,
     calib_source: str | Path | None = None,
     calib_images: str | Path | None = None,
-) -> Any:
+) -> ExportResult:
     """Quantise ``model`` to INT8 at ``path`` (report beside it); fails, writing nothing, below the agreement floor."""
-    from alphapose_kit.deploy.export import ExportResult
-
     calib, held = _split(crops, options)
     batch = 8 if dynamic_batch else 1
     base = pose_metadata(cfg, precision="fp32", fmt="onnx", dynamic_batch=dynamic_batch, opset=opset)

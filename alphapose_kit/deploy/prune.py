@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from yacs.config import CfgNode
 
+from alphapose_kit.deploy.formats import CHECKPOINT_SUFFIX, CONFIG_SUFFIXES
 from alphapose_kit.errors import AkitError
 from alphapose_kit.models.dcn import DeformConv2d
 from alphapose_kit.utils.logging import get_logger
@@ -32,10 +33,47 @@ IMPORTANCES = ("l1", "l2", "taylor")
 ROUND_TO = 8
 
 
-def check_ratio(ratio: float) -> None:
+def check_ratio(ratio: float, flag: str = "--prune") -> None:
     """One line for a pruning ratio outside (0, 1)."""
     if not 0 < ratio < 1:
-        raise AkitError(f"--prune takes a ratio strictly between 0 and 1 (e.g. 0.3), got {ratio}")
+        raise AkitError(f"{flag} takes a ratio strictly between 0 and 1 (e.g. 0.3), got {ratio}")
+
+
+def check_importance(kind: str) -> None:
+    """One line for an importance criterion akit does not have."""
+    if kind not in IMPORTANCES:
+        raise AkitError(f"unknown --importance {kind!r}; choose one of {', '.join(IMPORTANCES)}")
+
+
+def taylor_source(calib: str | Path | None) -> Path:
+    """The labelled crops' source Taylor importance needs: ``calib`` or the development data, a COCO keypoint file."""
+    from alphapose_kit.deploy.calibration import default_source, is_coco_file
+
+    source = Path(calib) if calib is not None else default_source()
+    if source is None or not is_coco_file(source):
+        raise AkitError("--importance taylor needs --calib with keypoint annotations (a COCO keypoint file)")
+    return source
+
+
+def pruned_paths(
+    config: str | Path | CfgNode, ratio: float, output: str | Path | None = None, exist_ok: bool = False
+) -> tuple[Path, Path]:
+    """The pruned pair's ``(config.yaml, weights.pth)``: ``output`` names either one (the other goes beside it) or a
+    folder; default ``runs/export/expN/<config>-prunedNN.yaml``. Existing files are refused unless ``exist_ok``."""
+    from alphapose_kit.deploy.files import check_free, config_stem, output_path
+
+    path = output_path(output, f"{config_stem(config)}-pruned{round(100 * ratio)}{CONFIG_SUFFIXES[0]}", exist_ok=True)
+    if path.suffix == CHECKPOINT_SUFFIX:
+        pair = path.with_suffix(CONFIG_SUFFIXES[0]), path
+    elif path.suffix in CONFIG_SUFFIXES:
+        pair = path, path.with_suffix(CHECKPOINT_SUFFIX)
+    else:
+        raise AkitError(
+            f"--prune writes a YAML config and a {CHECKPOINT_SUFFIX} beside it; --output {path.name} is neither "
+            f"{' nor '.join(CONFIG_SUFFIXES)} nor {CHECKPOINT_SUFFIX}"
+        )
+    check_free(pair, exist_ok)
+    return pair
 
 
 def _tp() -> Any:
@@ -198,9 +236,8 @@ class PruneResult:
 
 
 def _importance(kind: str) -> Any:
+    check_importance(kind)
     tp = _tp()
-    if kind not in IMPORTANCES:
-        raise AkitError(f"unknown --importance {kind!r}; choose one of {', '.join(IMPORTANCES)}")
     if kind == "taylor":
         return tp.importance.GroupTaylorImportance()
     return tp.importance.GroupMagnitudeImportance(p=1 if kind == "l1" else 2)
@@ -314,35 +351,33 @@ def prune_pose(
     calib: str | Path | None = None,
     calib_size: int = 32,
     opts: Sequence[str] = (),
+    exist_ok: bool = False,
 ) -> PruneResult:
-    """Prune a pose network and write ``<name>.yaml`` (config with MODEL.PRUNED_WIDTHS) + ``<name>.pth`` (tensors).
+    """Prune a pose network and write ``<name>.yaml`` (config with MODEL.PRUNED_WIDTHS) + ``<name>.pth`` (its
+    weights and that config, as akit training checkpoints hold them).
 
-    ``calib`` (a COCO keypoint file) gives the labelled crops Taylor importance needs; l1/l2 need no data. The saved
-    pair is reloaded through ``load_pose_model`` and must reproduce the pruned network's output before it is kept.
+    ``output`` names the YAML or the .pth (the other is written beside it) or a folder. ``calib`` (a COCO keypoint
+    file) gives the labelled crops Taylor importance needs; l1/l2 need no data. The saved pair is reloaded through
+    ``load_pose_model`` and must reproduce the pruned network's output before it is kept.
     """
     from alphapose_kit.config import dump_config, load_config
-    from alphapose_kit.deploy.calibration import default_source, is_coco_file, person_crops
-    from alphapose_kit.deploy.files import output_path, staged
+    from alphapose_kit.deploy.calibration import person_crops
+    from alphapose_kit.deploy.files import config_stem, staged
     from alphapose_kit.models.loader import load_pose_model
     from alphapose_kit.models.registry import build_pose_model
     from alphapose_kit.models.widths import width_changes
 
     check_ratio(ratio)
     _importance(importance)
+    source = taylor_source(calib) if importance == "taylor" else None
     cfg = load_config(config, opts)
-    stem = "pose" if isinstance(config, CfgNode) else Path(str(config)).stem
-    yaml_path = output_path(output, f"{stem}-pruned{round(100 * ratio)}.yaml")
-    if yaml_path.suffix not in (".yaml", ".yml"):
-        raise AkitError(f"--prune writes a YAML config and a .pth beside it; --output {yaml_path.name} is not .yaml")
-    pth_path = yaml_path.with_suffix(".pth")
+    stem = config_stem(config)
+    yaml_path, pth_path = pruned_paths(config, ratio, output, exist_ok)
     model = load_pose_model(cfg, checkpoint, "cpu")
     height, width = (int(v) for v in cfg.DATA_PRESET.IMAGE_SIZE)
     example = torch.randn(1, 3, height, width, generator=torch.Generator().manual_seed(0))
     taylor = None
-    if importance == "taylor":
-        source = calib if calib is not None else default_source()
-        if source is None or not is_coco_file(Path(source)):
-            raise AkitError("--importance taylor needs --calib with keypoint annotations (a COCO keypoint file)")
+    if source is not None:
         crops = person_crops(source, (height, width), calib_size)
         taylor = (crops.crops, *heatmap_targets(cfg, crops))
     before = count_macs(model, example)
@@ -362,7 +397,7 @@ def prune_pose(
     )
     with staged(yaml_path) as tmp_yaml, staged(pth_path) as tmp_pth:
         tmp_yaml.write_text(header + dump_config(pruned_cfg), encoding="utf-8")
-        torch.save(model.state_dict(), tmp_pth)
+        torch.save({"state_dict": model.state_dict(), "config": dump_config(pruned_cfg)}, tmp_pth)
         reloaded = load_pose_model(tmp_yaml, tmp_pth, "cpu")
         with torch.no_grad():
             if not torch.equal(reloaded(example), model(example)):

@@ -16,23 +16,15 @@ import torch
 from torch import nn
 from yacs.config import CfgNode
 
+from alphapose_kit.deploy.formats import FORMATS, format_of, runtime_format
 from alphapose_kit.deploy.metadata import config_from_metadata, read_metadata
 from alphapose_kit.errors import AkitError
 from alphapose_kit.utils.device import resolve_device
 
-BACKENDS = ("torch", "onnxruntime", "torchscript")
-ONNX_SUFFIXES = (".onnx",)
-TORCHSCRIPT_SUFFIXES = (".pt", ".ts", ".torchscript", ".jit")
-
 
 def backend_of(path: str | Path) -> str:
     """The backend a model file needs, from its suffix: onnxruntime, torchscript or torch (config/checkpoint)."""
-    suffix = Path(path).suffix.lower()
-    if suffix in ONNX_SUFFIXES:
-        return "onnxruntime"
-    if suffix in TORCHSCRIPT_SUFFIXES:
-        return "torchscript"
-    return "torch"
+    return format_of(path).runtime
 
 
 def ort_providers(device: torch.device) -> list[str]:
@@ -134,17 +126,19 @@ def load_network(path: str | Path, device: torch.device | str = "cpu", threads: 
         return OnnxRuntimeNetwork(path, device, threads)
     if backend == "torchscript":
         return TorchScriptNetwork(path, device)
-    raise AkitError(f"{path} is not an exported model (.onnx, or TorchScript {', '.join(TORCHSCRIPT_SUFFIXES)})")
+    exported = "; ".join(f"{f.title} {', '.join(f.suffixes)}" for f in FORMATS if f.precisions)
+    raise AkitError(f"{path} is not an exported model ({exported})")
 
 
 def _check_backend(path: Path, backend: str) -> None:
-    if backend not in (*BACKENDS, "auto"):
-        raise AkitError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        return
+    wanted = runtime_format(backend)
     found = backend_of(path)
-    if backend != "auto" and backend != found:
-        kinds = {"onnxruntime": "an ONNX file (.onnx)", "torchscript": "a TorchScript file (.pt)"}
-        wanted = kinds.get(backend, "a config with --checkpoint")
-        raise AkitError(f"--backend {backend} needs {wanted}; {path.name} is for the {found} backend")
+    if backend != found:
+        suffixes = ", ".join(wanted.suffixes)
+        kind = f"a {wanted.title} file ({suffixes})" if wanted.precisions else "a config with --checkpoint"
+        raise AkitError(f"--backend {backend} needs {kind}; {path.name} is for the {found} backend")
 
 
 def load_backend(

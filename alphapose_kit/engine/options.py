@@ -8,11 +8,12 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from alphapose_kit.deploy.formats import RUNTIMES
 from alphapose_kit.errors import AkitError
 
 POSE_NMS = ("pnms", "oks", "none")
 DEFAULT_DETECTOR = "yolov3-spp"  # AlphaPose's
-BACKENDS = ("torch", "onnxruntime", "torchscript")
+BACKENDS = RUNTIMES
 
 
 def option(default: Any, *flags: str, help: str = "") -> Any:

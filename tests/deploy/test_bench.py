@@ -8,7 +8,8 @@ import time
 import pytest
 import torch
 
-from alphapose_kit.deploy.bench import Backend, measure, plot, run_bench, table, with_ratios
+from alphapose_kit.deploy.benchmark import plot, run_bench
+from alphapose_kit.deploy.timing import Backend, measure, table, with_ratios
 from alphapose_kit.detectors import load_detector
 from alphapose_kit.errors import AkitError
 from tests.deploy.nets import COCO_CFG, TINY, random_checkpoint

@@ -10,7 +10,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from alphapose_kit.deploy.export import export_detector, export_pose
+from alphapose_kit.deploy.exporters import export_detector, export_pose
 from alphapose_kit.deploy.metadata import read_metadata
 from alphapose_kit.deploy.runtime import OnnxRuntimeNetwork, TorchScriptNetwork, load_backend, load_detector_backend
 from alphapose_kit.deploy.verify import candidate_agreement

@@ -12,7 +12,7 @@ import torch
 
 from alphapose_kit.codecs import decode_heatmaps
 from alphapose_kit.deploy.calibration import person_crops
-from alphapose_kit.deploy.export import export_pose
+from alphapose_kit.deploy.exporters import export_pose
 from alphapose_kit.deploy.int8 import summary_lines
 from alphapose_kit.deploy.metadata import read_metadata
 from alphapose_kit.deploy.quantize import CropReader, Int8Options

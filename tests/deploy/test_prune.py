@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 from torch import nn
+from yacs.config import CfgNode
 
 from alphapose_kit.config import load_config
 from alphapose_kit.deploy.prune import count_macs, kept_blocks, prune_network, prune_pose
@@ -114,8 +115,13 @@ def test_prune_pose_writes_a_loadable_pair(tmp_path) -> None:
     result = prune_pose(COCO_CFG, ckpt, 0.3, output=tmp_path / "out" / "small.yaml", opts=TINY)
     assert result.config_path == tmp_path / "out" / "small.yaml" and result.checkpoint_path.suffix == ".pth"
     assert result.flops_removed >= 0.25
-    state = torch.load(result.checkpoint_path, weights_only=True)  # tensors only: no pickled modules
-    assert all(isinstance(v, torch.Tensor) for v in state.values())
+    payload = torch.load(result.checkpoint_path, weights_only=True)  # tensors and text only: no pickled modules
+    assert set(payload) == {"state_dict", "config"} and isinstance(payload["config"], str)
+    assert all(isinstance(v, torch.Tensor) for v in payload["state_dict"].values())
+    assert (
+        load_config(result.config_path).MODEL.PRUNED_WIDTHS
+        == load_config(CfgNode.load_cfg(payload["config"])).MODEL.PRUNED_WIDTHS
+    )
     reloaded = load_pose_model(result.config_path, result.checkpoint_path)
     x = torch.randn(2, 3, 128, 96)
     with torch.no_grad():

@@ -1,138 +1,20 @@
-"""Side-by-side latency of pose networks: every backend and batch measured in one run, alternating, warm-up first.
-
-Each round times one call of every (backend, batch) pair in a rotating order, so a load spike or a thermal drift
-hits all of them alike; percentiles come from all rounds. Throughput is items / total time of a pair's calls, and
-ratios are taken against the ``torch`` backend measured in the same run.
+"""``akit bench``'s work: build every backend of a pose network (exports checked against PyTorch as usual), time
+them side by side with :func:`~alphapose_kit.deploy.timing.measure`, optionally end to end on a source, and save
+the rows as JSON and a plot.
 """
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-BASELINE = "torch"
-
-
-def machine_name() -> str:
-    """The CPU model (from /proc/cpuinfo on Linux), the CUDA device when one is used elsewhere."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
-@dataclass
-class Timing:
-    """All measured calls of one backend at one batch size."""
-
-    backend: str
-    batch: int
-    latencies_ms: list[float] = field(default_factory=list)
-
-    def percentile(self, q: float) -> float:
-        return float(np.percentile(self.latencies_ms, q))
-
-    @property
-    def throughput(self) -> float:
-        """Items (crops) per second over all timed calls."""
-        return self.batch * len(self.latencies_ms) / (sum(self.latencies_ms) / 1000)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "backend": self.backend,
-            "batch": self.batch,
-            "calls": len(self.latencies_ms),
-            "p50_ms": self.percentile(50),
-            "p90_ms": self.percentile(90),
-            "p99_ms": self.percentile(99),
-            "throughput": self.throughput,
-        }
-
-
-@dataclass
-class Backend:
-    """A network to time and the device its inputs live on."""
-
-    name: str
-    network: Any  # a torch module or an exported model wrapped as one (deploy.runtime)
-    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
-
-
-def _call(backend: Backend, batch: torch.Tensor) -> float:
-    sync = backend.device.type == "cuda"
-    if sync:
-        torch.cuda.synchronize(backend.device)
-    start = time.perf_counter()
-    with torch.inference_mode():
-        backend.network(batch)
-    if sync:
-        torch.cuda.synchronize(backend.device)
-    return (time.perf_counter() - start) * 1000
-
-
-def measure(
-    backends: Sequence[Backend],
-    batches: Sequence[int],
-    input_shape: Sequence[int],
-    rounds: int = 10,
-    warmup: int = 2,
-    seed: int = 0,
-) -> list[Timing]:
-    """Latency of every backend at every batch size: ``warmup`` untimed calls each, then ``rounds`` alternating."""
-    if rounds < 1 or warmup < 0:
-        raise ValueError(f"rounds must be >= 1 and warmup >= 0, got {rounds} and {warmup}")
-    generator = torch.Generator().manual_seed(seed)
-    inputs = {b: torch.randn(b, *input_shape, generator=generator) for b in batches}
-    placed = {
-        (backend.name, b): inputs[b].to(backend.device).contiguous(memory_format=torch.channels_last)
-        for backend in backends
-        for b in batches
-    }
-    pairs = [(backend, b) for b in batches for backend in backends]
-    for backend, b in pairs:
-        for _ in range(warmup):
-            _call(backend, placed[backend.name, b])
-    timings = {(backend.name, b): Timing(backend.name, b) for backend, b in pairs}
-    for r in range(rounds):
-        shift = r % len(pairs)
-        for backend, b in pairs[shift:] + pairs[:shift]:
-            timings[backend.name, b].latencies_ms.append(_call(backend, placed[backend.name, b]))
-    return list(timings.values())
-
-
-def with_ratios(timings: Sequence[Timing], baseline: str = BASELINE) -> list[dict[str, Any]]:
-    """Rows of :meth:`Timing.as_dict` plus ``x_<baseline>``: throughput relative to the baseline at that batch."""
-    base = {t.batch: t.throughput for t in timings if t.backend == baseline}
-    rows = []
-    for t in timings:
-        row = t.as_dict()
-        row[f"x_{baseline}"] = t.throughput / base[t.batch] if t.batch in base else None
-        rows.append(row)
-    return rows
-
-
-def table(rows: Sequence[dict[str, Any]], baseline: str = BASELINE) -> str:
-    """A plain-text table of :func:`with_ratios` rows."""
-    ratio = f"x_{baseline}"
-    header = f"{'backend':<14}{'batch':>6}{'p50 ms':>11}{'p90 ms':>11}{'p99 ms':>11}{'items/s':>11}{ratio:>10}"
-    lines = [header, "-" * len(header)]
-    for row in sorted(rows, key=lambda r: (r["batch"], r["backend"] != baseline, r["backend"])):
-        x = "" if row[ratio] is None else f"{row[ratio]:.2f}x"
-        lines.append(
-            f"{row['backend']:<14}{row['batch']:>6}{row['p50_ms']:>11.1f}{row['p90_ms']:>11.1f}{row['p99_ms']:>11.1f}"
-            f"{row['throughput']:>11.1f}{x:>10}"
-        )
-    return "\n".join(lines)
+from alphapose_kit.deploy.options import DEFAULT_PRUNE_RATIO, check_at_least, check_backends, check_batches
+from alphapose_kit.deploy.timing import BASELINE, Backend, machine_name, measure, with_ratios
 
 
 def plot(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
@@ -157,9 +39,6 @@ def plot(rows: Sequence[dict[str, Any]], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-BACKENDS = ("torch", "torchscript", "onnxruntime", "int8", "pruned")
-
-
 @dataclass
 class BenchResult:
     """Rows of the network benchmark, end-to-end figures, and where they were saved."""
@@ -170,19 +49,21 @@ class BenchResult:
     json_path: Path | None = None
     png_path: Path | None = None
 
+    def lines(self) -> list[str]:
+        """What ``akit bench`` prints: the setting, the table, end-to-end rates, the files written."""
+        from alphapose_kit.deploy.timing import table
 
-def parse_list(text: str, kind: type = str) -> list[Any]:
-    """``"torch,int8"`` -> ['torch', 'int8']; ``"1,8"`` with ``kind=int`` -> [1, 8] (one line on a bad item)."""
-    from alphapose_kit.errors import AkitError
-
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    try:
-        values = [kind(item) for item in items]
-    except ValueError:
-        raise AkitError(f"cannot read {text!r} as a comma-separated list of {kind.__name__}") from None
-    if not values:
-        raise AkitError("an empty list was given")
-    return values
+        info = self.info
+        lines = [
+            f"# {info['model']}, input {info['input_size']}, {info['machine']} ({info['device']}, {info['threads']} "
+            f"threads), {info['rounds']} alternating rounds after {info['warmup']} warm-up",
+            table(self.rows),
+        ]
+        for row in self.end_to_end:
+            ratio = "" if row["x_torch"] is None else f" ({row['x_torch']:.2f}x torch)"
+            lines.append(f"end to end ({row['backend']}): {row['fps']:.2f} frames/s over {row['frames']} frames{ratio}")
+        lines.append(f"wrote {self.json_path} and {self.png_path}")
+        return lines
 
 
 def _build_backends(
@@ -191,7 +72,7 @@ def _build_backends(
     """The networks to time, exported into ``folder`` (each export checked against PyTorch as usual)."""
     import copy
 
-    from alphapose_kit.deploy.export import export_pose
+    from alphapose_kit.deploy.exporters import export_pose
     from alphapose_kit.deploy.quantize import Int8Options
     from alphapose_kit.deploy.runtime import OnnxRuntimeNetwork, TorchScriptNetwork
 
@@ -255,38 +136,36 @@ def run_bench(
     *,
     backends: Sequence[str] = ("torch", "onnxruntime", "int8"),
     batches: Sequence[int] = (1, 8),
-    device: str = "cpu",
+    device: str | torch.device = "cpu",
     rounds: int = 10,
     warmup: int = 2,
     output: str | Path | None = None,
     calib: str | Path | None = None,
-    prune_ratio: float = 0.3,
+    prune_ratio: float = DEFAULT_PRUNE_RATIO,
     source: str | Path | None = None,
     frames: int = 50,
     detector: Any = None,
     opts: Sequence[str] = (),
+    exist_ok: bool = False,
 ) -> BenchResult:
-    """``akit bench``: time every backend at every batch (alternating), optionally end to end on ``source``."""
+    """Time every backend at every batch (alternating), optionally end to end on ``source`` with ``detector``;
+    writes ``bench.json`` and ``bench.png`` (an existing ``output`` is refused unless ``exist_ok``)."""
     import tempfile
 
     import onnxruntime
 
     from alphapose_kit.config import load_config
-    from alphapose_kit.deploy.files import output_path, staged, write_json
-    from alphapose_kit.errors import AkitError
+    from alphapose_kit.deploy.files import check_free, output_path, staged, write_json
     from alphapose_kit.models.loader import load_pose_model, model_name
     from alphapose_kit.utils.device import resolve_device
 
-    unknown = [name for name in backends if name not in BACKENDS]
-    if unknown:
-        raise AkitError(f"unknown backend {unknown[0]!r}; choose from {', '.join(BACKENDS)}")
-    if any(b < 1 for b in batches):
-        raise AkitError(f"batch sizes must be at least 1, got {list(batches)}")
-    if rounds < 1:
-        raise AkitError(f"--rounds must be at least 1, got {rounds}")
+    check_backends(list(backends))
+    check_batches(list(batches))
+    check_at_least("--rounds", rounds, 1)
     target = resolve_device(device)
-    json_path = output_path(output, "bench.json", task="bench")
+    json_path = output_path(output, "bench.json", task="bench", exist_ok=exist_ok)
     png_path = json_path.with_suffix(".png")
+    check_free([png_path], exist_ok)
     cfg = load_config(config, opts)
     model = load_pose_model(cfg, checkpoint, "cpu")
     with tempfile.TemporaryDirectory(prefix="akit-bench-") as folder:

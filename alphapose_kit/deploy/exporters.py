@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,13 @@ from yacs.config import CfgNode
 
 from alphapose_kit.config import load_config
 from alphapose_kit.deploy.calibration import PersonCrops, default_source, is_coco_file, person_crops
-from alphapose_kit.deploy.files import output_path, staged
+from alphapose_kit.deploy.files import check_free, config_stem, output_path, staged
+from alphapose_kit.deploy.formats import check_export, precision_of
+from alphapose_kit.deploy.int8 import export_int8, report_path_for
 from alphapose_kit.deploy.metadata import detector_metadata, pose_metadata
 from alphapose_kit.deploy.onnx_export import DEFAULT_OPSET, check_config_opset, check_opset, export_onnx
 from alphapose_kit.deploy.quantize import Int8Options
+from alphapose_kit.deploy.result import ExportResult
 from alphapose_kit.deploy.runtime import load_network
 from alphapose_kit.deploy.torchscript_export import export_torchscript
 from alphapose_kit.deploy.verify import (
@@ -39,43 +41,9 @@ from alphapose_kit.utils.logging import get_logger
 
 log = get_logger("deploy")
 
-FORMATS = ("onnx", "torchscript")
-SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt"}
+__all__ = ["ExportResult", "export_detector", "export_pose"]
+
 VERIFY_CROPS = 16  # real crops each export is checked on
-
-
-@dataclass
-class ExportResult:
-    """What an export wrote and how it compared with PyTorch."""
-
-    path: Path
-    comparison: Comparison
-    metadata: dict[str, Any]
-    report_path: Path | None = None
-    report: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def size_bytes(self) -> int:
-        return self.path.stat().st_size
-
-    def line(self) -> str:
-        """The one line ``akit export`` prints at the end."""
-        extra = f" (report {self.report_path})" if self.report_path else ""
-        return f"exported {self.metadata['model']} ({self.metadata['precision']}) -> {self.path}{extra}"
-
-
-def check_format(fmt: str, half: bool = False, int8: bool = False) -> None:
-    """One line for a format akit cannot write or a combination that makes no sense."""
-    if fmt not in FORMATS:
-        raise AkitError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if int8 and fmt != "onnx":
-        raise AkitError("--int8 needs --format onnx (INT8 goes through ONNX Runtime quantisation)")
-    if int8 and half:
-        raise AkitError("--int8 and --half exclude each other")
-
-
-def _config_stem(config: str | Path | CfgNode) -> str:
-    return "pose" if isinstance(config, CfgNode) else Path(str(config)).stem
 
 
 def _verification_crops(chosen: str | Path | None, cfg: CfgNode, limit: int, **kwargs: Any) -> PersonCrops:
@@ -108,23 +76,26 @@ def export_pose(
     detector: Callable[..., list[Any]] | None = None,
     opts: Sequence[str] = (),
     model: nn.Module | None = None,
+    exist_ok: bool = False,
 ) -> ExportResult:
     """Export a pose network (``config`` + ``checkpoint``, or an already built ``model``) and check it on real crops.
 
     ``calib``: where the real crops come from (a COCO keypoint file, images or a video whose people ``detector``
     finds); default: the development checkout's COCO people. With ``int8`` the network is quantised through ONNX
-    Runtime and a report (sizes, latency, accuracy, sensitive layers) is written beside the model.
+    Runtime and a report (sizes, latency, accuracy, sensitive layers) is written beside the model. An existing
+    output file is refused unless ``exist_ok``.
     """
-    check_format(fmt, half, int8 is not None)
+    precision = precision_of(half, int8 is not None)
+    suffix = check_export(fmt, precision).suffix
     if int8 is not None:
         int8.validate()
     cfg = load_config(config, opts)
-    precision = "int8" if int8 else "fp16" if half else "fp32"
-    suffix = SUFFIXES[fmt]
-    default_name = f"{_config_stem(config)}{'' if precision == 'fp32' else '-' + precision}{suffix}"
-    path = output_path(output, default_name)
+    default_name = f"{config_stem(config)}{'' if precision == 'fp32' else '-' + precision}{suffix}"
+    path = output_path(output, default_name, exist_ok=exist_ok)
     if path.suffix != suffix:
         raise AkitError(f"--format {fmt} writes {suffix} files; --output {path.name} has another suffix")
+    if int8 is not None:
+        check_free([report_path_for(path)], exist_ok)
     if fmt == "onnx" and model is None:
         check_config_opset(cfg, opset)
     if model is None:
@@ -139,8 +110,6 @@ def export_pose(
     crops = _verification_crops(source, cfg, needed, detector=detector, image_dir=calib_images)
     extra = {"opset": opset} if fmt == "onnx" else {}
     if int8 is not None:
-        from alphapose_kit.deploy.int8 import export_int8
-
         return export_int8(cfg, model, crops, path, int8, opset, dynamic_batch, source, calib_images)
     metadata = pose_metadata(cfg, precision=precision, fmt=fmt, dynamic_batch=dynamic_batch, **extra)
     exported = copy.deepcopy(model).half() if half else model
@@ -212,23 +181,27 @@ def export_detector(
     half: bool = False,
     calib: str | Path | None = None,
     images: int = 4,
+    conf: float | None = None,
+    nms: float | None = None,
+    exist_ok: bool = False,
 ) -> ExportResult:
     """Export a YOLO person detector (``yolov3-spp``, ``yolov5n/s/m/l/x``) and check it on real images.
 
-    The check compares the raw prediction tensors and the candidate boxes NMS starts from (see
+    ``conf`` / ``nms`` replace the detector's thresholds (stored in the file's metadata, used when it runs). The
+    check compares the raw prediction tensors and the candidate boxes NMS starts from (see
     :func:`~alphapose_kit.deploy.verify.candidate_agreement`).
     """
     from alphapose_kit.detectors import YOLODetector, load_detector
     from alphapose_kit.detectors.letterbox import letterbox_batch
 
-    check_format(fmt, half)
-    suffix = SUFFIXES[fmt]
-    path = output_path(output, f"{name}{'-fp16' if half else ''}{suffix}")
+    suffix = check_export(fmt, precision_of(half, False)).suffix
+    path = output_path(output, f"{name}{'-fp16' if half else ''}{suffix}", exist_ok=exist_ok)
     if path.suffix != suffix:
         raise AkitError(f"--format {fmt} writes {suffix} files; --output {path.name} has another suffix")
     if input_size is not None and (input_size <= 0 or input_size % 32):
         raise AkitError(f"--input-size must be a positive multiple of 32, got {input_size}")
-    options = {"input_size": input_size} if input_size else {}
+    chosen = {"input_size": input_size, "conf": conf, "nms": nms}
+    options = {key: value for key, value in chosen.items() if value is not None}
     reference = load_detector(name, weights, device="cpu", **options)
     if not isinstance(reference, YOLODetector):
         raise AkitError(f"{name} is not a network detector; export yolov3-spp or yolov5n/s/m/l/x")
