@@ -7,9 +7,17 @@ import numpy as np
 import pytest
 import torch
 
-from alphapose_kit.codecs import encode_pose
+from alphapose_kit.codecs import CombinedCodec, encode_pose
 from alphapose_kit.engine.accuracy import heatmap_accuracy, integral_accuracy
-from alphapose_kit.engine.losses import PoseCriterion, SymmetricIntegral, heatmap_mse_loss, integral_l1_loss
+from alphapose_kit.engine.losses import (
+    HeatmapCriterion,
+    PoseCriterion,
+    SymmetricIntegral,
+    criterion_for,
+    heatmap_mse_loss,
+    integral_l1_loss,
+)
+from alphapose_kit.errors import ConfigError
 
 
 def _peaks(n: int, k: int, points: dict[tuple[int, int], tuple[int, int]], h: int = 64, w: int = 48) -> torch.Tensor:
@@ -110,7 +118,7 @@ def test_combined_criterion_is_the_weighted_sum() -> None:
     target = [torch.from_numpy(hm)[None], torch.from_numpy(reg)[None]]
     weight = [torch.from_numpy(hm_w)[None], torch.from_numpy(reg_w)[None]]
     out = torch.randn(1, k, 64, 48, generator=torch.Generator().manual_seed(1))
-    crit = PoseCriterion("Combined")
+    crit = criterion_for(CombinedCodec(k))
     expected = 100 * heatmap_mse_loss(out[:, :split], target[0], weight[0]) + 0.01 * integral_l1_loss(
         out[:, split:], target[1], weight[1]
     )
@@ -125,6 +133,6 @@ def test_criterion_from_config_and_bad_type() -> None:
     from alphapose_kit.config import load_config
 
     crit = PoseCriterion.from_config(load_config("coco/fastpose_res50_256x192"))
-    assert crit.loss_type == "MSELoss"
-    with pytest.raises(ValueError, match="LOSS.TYPE"):
-        PoseCriterion("SmoothL1")
+    assert crit.loss_type == "MSELoss" and isinstance(crit, HeatmapCriterion)
+    with pytest.raises(ConfigError, match="LOSS.TYPE 'SmoothL1' cannot be decoded"):
+        PoseCriterion.from_config(load_config("coco/fastpose_res50_256x192", ["LOSS.TYPE", "SmoothL1"]))
