@@ -24,7 +24,7 @@ from yacs.config import CfgNode
 
 from alphapose_kit.codecs import PoseCodec, build_codec
 from alphapose_kit.data.augment import EpochTransform, as_tensors
-from alphapose_kit.data.keypoints import KeypointSet, keypoint_set_for
+from alphapose_kit.data.keypoints import keypoint_set_of
 from alphapose_kit.data.transforms import (
     affine_transform_points,
     box_to_center_scale,
@@ -230,7 +230,7 @@ class CocoKeypoints(Dataset):
         codec = build_codec(cfg)
         self.transform = ValidationTransform(codec)
         # training: AlphaPose's augmentation and the targets of the config's codec (alphapose_kit.data.augment)
-        self.train_transform = EpochTransform(cfg, _keypoint_set(cfg), codec) if train else None
+        self.train_transform = EpochTransform(cfg, keypoint_set_of(cfg), codec) if train else None
 
     def set_epoch(self, epoch: int, dpg: bool = False) -> None:
         """Training: draw the samples of ``epoch`` (seeded by TRAIN.SEED, epoch, index), DPG jitter if ``dpg``."""
@@ -254,7 +254,3 @@ class CocoKeypoints(Dataset):
         sample["index"] = index
         return sample
 
-
-def _keypoint_set(cfg: CfgNode) -> KeypointSet:
-    """The keypoint set a config trains (flip pairs and upper-body joints for the augmentation)."""
-    return keypoint_set_for(int(cfg.DATA_PRESET.NUM_JOINTS), cfg.DATA_PRESET.KEYPOINT_SET, cfg.DATASET.TRAIN.TYPE)

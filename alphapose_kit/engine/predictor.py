@@ -22,6 +22,7 @@ from torch import nn
 from yacs.config import CfgNode
 
 from alphapose_kit.config import load_config
+from alphapose_kit.data.keypoints import keypoint_set_of
 from alphapose_kit.data.sources import Frame, FrameSource, ThreadedReader, open_source
 from alphapose_kit.data.transforms import box_to_center_scale, crop_people
 from alphapose_kit.detectors import Detections, load_detector
@@ -29,7 +30,7 @@ from alphapose_kit.engine.estimator import PoseEstimator
 from alphapose_kit.engine.options import DEFAULT_DETECTOR, PipelineOptions
 from alphapose_kit.errors import AkitError
 from alphapose_kit.io.results import FrameResult, alphapose_idx
-from alphapose_kit.models.loader import keypoint_set_of, load_pose_model
+from alphapose_kit.models.loader import load_pose_model
 from alphapose_kit.ops.pose_nms import oks_pose_nms, parametric_pose_nms
 from alphapose_kit.ops.scores import person_score
 from alphapose_kit.track import TrackingStage
