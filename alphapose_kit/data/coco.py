@@ -253,4 +253,3 @@ class CocoKeypoints(Dataset):
         sample["image_id"] = label.image_id
         sample["index"] = index
         return sample
-

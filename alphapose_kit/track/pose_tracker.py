@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from alphapose_kit.data.keypoints import get_keypoint_set
+from alphapose_kit.ops.similarity import box_iou, pose_oks
 from alphapose_kit.track.kalman import BoxKalman
-from alphapose_kit.track.matching import assign, box_iou, pose_oks
+from alphapose_kit.track.matching import assign
 
 UNTRACKED = -1  # the id of a pose that no track claimed (a low-score pose left over, or too weak to start one)
 
