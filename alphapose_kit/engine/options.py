@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alphapose_kit.errors import AkitError
+from alphapose_kit.ops import POSE_NMS
 
-POSE_NMS = ("pnms", "oks", "none")
 DEFAULT_DETECTOR = "yolov3-spp"  # AlphaPose's
 BACKENDS = ("torch", "onnxruntime", "torchscript")
 

@@ -7,7 +7,11 @@ from alphapose_kit.ops.pnms import parametric_pose_nms
 from alphapose_kit.ops.scores import person_score
 from alphapose_kit.ops.similarity import box_iou, keypoint_similarity, object_keypoint_similarity, paired_iou, pose_oks
 
+#: The pose NMS choices of ``akit infer`` and ``akit eval`` (``--pose-nms``): parametric, OKS-based, none.
+POSE_NMS = ("pnms", "oks", "none")
+
 __all__ = [
+    "POSE_NMS",
     "PoseNMSResult",
     "box_iou",
     "default_oks_sigmas",
