@@ -19,6 +19,7 @@ from torch import nn
 from yacs.config import CfgNode
 
 from alphapose_kit.config import load_config
+from alphapose_kit.config.sizes import check_multiple_of_32
 from alphapose_kit.deploy.calibration import PersonCrops, default_source, is_coco_file, person_crops
 from alphapose_kit.deploy.files import output_path, staged
 from alphapose_kit.deploy.metadata import detector_metadata, pose_metadata
@@ -226,8 +227,8 @@ def export_detector(
     path = output_path(output, f"{name}{'-fp16' if half else ''}{suffix}")
     if path.suffix != suffix:
         raise AkitError(f"--format {fmt} writes {suffix} files; --output {path.name} has another suffix")
-    if input_size is not None and (input_size <= 0 or input_size % 32):
-        raise AkitError(f"--input-size must be a positive multiple of 32, got {input_size}")
+    if input_size is not None:
+        check_multiple_of_32(input_size, "--input-size")
     options = {"input_size": input_size} if input_size else {}
     reference = load_detector(name, weights, device="cpu", **options)
     if not isinstance(reference, YOLODetector):
