@@ -19,7 +19,7 @@ from yacs.config import CfgNode
 from alphapose_kit.codecs._common import HeatmapArray
 from alphapose_kit.codecs.flip import flip_heatmaps_back, merge_flip
 from alphapose_kit.config import loss_type
-from alphapose_kit.errors import ConfigError
+from alphapose_kit.errors import AkitError, ConfigError
 
 #: A training target (or weight): one array, or ``(heatmap part, integral part)`` under ``Combined``.
 Target = NDArray[np.float32] | tuple[NDArray[np.float32], NDArray[np.float32]]
@@ -82,9 +82,11 @@ CodecClass = TypeVar("CodecClass", bound=type[PoseCodec])
 
 
 def register_codec(cls: CodecClass) -> CodecClass:
-    """Class decorator: make ``cls`` the codec of ``LOSS.TYPE: cls.name`` (a name already taken is refused)."""
-    if cls.name in CODECS:
-        raise ValueError(f"a codec for LOSS.TYPE {cls.name!r} is already registered ({CODECS[cls.name].__name__})")
+    """Class decorator: make ``cls`` the codec of ``LOSS.TYPE: cls.name`` (a name already taken is refused in one
+    line)."""
+    held = CODECS.get(cls.name)
+    if held is not None and held is not cls:
+        raise AkitError(f"a codec for LOSS.TYPE {cls.name!r} is already registered ({held.__module__}.{held.__name__})")
     CODECS[cls.name] = cls
     return cls
 
