@@ -15,7 +15,6 @@ from alphapose_kit.codecs.pose import (
     IntegralCodec,
     combined_split,
     decode_pose,
-    encode_pose,
 )
 
 __all__ = [
@@ -30,7 +29,6 @@ __all__ = [
     "combined_split",
     "decode_heatmaps",
     "decode_pose",
-    "encode_pose",
     "flip_heatmaps_back",
     "flip_images",
     "flip_permutation",

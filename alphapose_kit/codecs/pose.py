@@ -1,5 +1,5 @@
 """The three codecs of AlphaPose's ``LOSS.TYPE`` values (heatmap, integral, combined), registered by name, and
-by-name shortcuts for callers that only have the name (export metadata records ``loss_type``)."""
+:func:`decode_pose` for callers that only have the name (export metadata records ``loss_type``)."""
 
 from __future__ import annotations
 
@@ -123,17 +123,3 @@ def decode_pose(
     from the heatmaps; ``norm_type`` None means softmax. For callers that hold the name, not a config."""
     codec = codec_class(loss_type)(int(heatmaps.shape[1]), norm_type=norm_type or "softmax")
     return codec.decode(heatmaps, heatmaps_flip)
-
-
-def encode_pose(
-    coords: ArrayLike,
-    visibility: ArrayLike,
-    loss_type: str = "MSELoss",
-    input_size: Sequence[int] = (256, 192),
-    heatmap_size: Sequence[int] = (64, 48),
-    sigma: float = 2,
-) -> tuple[Target, Target]:
-    """:meth:`PoseCodec.encode` of the codec named ``loss_type``: the training targets of one person, joints
-    ``(K, 2)`` in crop pixels, visibility ``(K,)``."""
-    pts, vis = _points(coords, visibility)
-    return codec_class(loss_type)(len(vis), input_size, heatmap_size, sigma).encode(pts, vis)

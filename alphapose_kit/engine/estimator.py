@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from yacs.config import CfgNode
 
-from alphapose_kit.codecs import build_codec
+from alphapose_kit.codecs import build_codec, flip_images
 from alphapose_kit.data.transforms import heatmap_to_image
 from alphapose_kit.errors import AkitError
 
@@ -61,7 +61,7 @@ class PoseEstimator:
         with torch.inference_mode(), autocast:
             heatmaps = self.network(batch)
             if self.flip:
-                flipped = self.network(torch.flip(batch, dims=[3]))
+                flipped = self.network(torch.as_tensor(flip_images(batch)))
                 heatmaps = torch.as_tensor(self.codec.flip_merge(heatmaps, flipped, self.flip_pairs))
         return heatmaps.float()
 

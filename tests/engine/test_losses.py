@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from alphapose_kit.codecs import CombinedCodec, encode_pose
+from alphapose_kit.codecs import CombinedCodec, IntegralCodec
 from alphapose_kit.engine.accuracy import heatmap_accuracy, integral_accuracy
 from alphapose_kit.engine.losses import (
     HeatmapCriterion,
@@ -57,7 +57,7 @@ def test_integral_loss_by_hand_and_descent() -> None:
     logits = torch.full((1, 2, 64, 48), -80.0)
     logits[0, 0, 40, 12] = 80.0
     logits[0, 1, 10, 10] = 80.0
-    target, weight = encode_pose(np.array([[48.0, 160.0], [0.0, 0.0]]), np.array([1.0, 0.0]), "L1JointRegression")
+    target, weight = IntegralCodec(2).encode(np.array([[48.0, 160.0], [0.0, 0.0]]), np.array([1.0, 0.0]))
     t, w = torch.from_numpy(target)[None], torch.from_numpy(weight)[None]
     # target (48/192 - .5, 160/256 - .5) = (-0.25, 0.125): exact; the second joint is masked
     assert integral_l1_loss(logits, t, w).item() == pytest.approx(0.0, abs=1e-6)
@@ -114,7 +114,7 @@ def test_combined_criterion_is_the_weighted_sum() -> None:
     k, split = 136, 26
     rng = np.random.default_rng(0)
     pts = rng.uniform(10, 180, (k, 2))
-    (hm, reg), (hm_w, reg_w) = encode_pose(pts, np.ones(k), "Combined")
+    (hm, reg), (hm_w, reg_w) = CombinedCodec(k).encode(pts, np.ones(k))
     target = [torch.from_numpy(hm)[None], torch.from_numpy(reg)[None]]
     weight = [torch.from_numpy(hm_w)[None], torch.from_numpy(reg_w)[None]]
     out = torch.randn(1, k, 64, 48, generator=torch.Generator().manual_seed(1))
