@@ -136,3 +136,18 @@ def test_criterion_from_config_and_bad_type() -> None:
     assert crit.loss_type == "MSELoss" and isinstance(crit, HeatmapCriterion)
     with pytest.raises(ConfigError, match="LOSS.TYPE 'SmoothL1' cannot be decoded"):
         PoseCriterion.from_config(load_config("coco/fastpose_res50_256x192", ["LOSS.TYPE", "SmoothL1"]))
+
+
+def test_each_codec_trains_with_its_criterion_and_an_untrainable_one_is_refused() -> None:
+    from alphapose_kit.codecs import HeatmapCodec
+    from alphapose_kit.engine.losses import CombinedCriterion, IntegralCriterion
+
+    assert type(criterion_for(HeatmapCodec(17))) is HeatmapCriterion
+    assert type(criterion_for(IntegralCodec(17))) is IntegralCriterion
+    assert type(criterion_for(CombinedCodec(136))) is CombinedCriterion
+
+    class DecodeOnly(HeatmapCodec):
+        name = "DecodeOnlyTest"
+
+    with pytest.raises(ConfigError, match=r"^LOSS.TYPE 'DecodeOnlyTest' cannot be trained; use MSELoss, L1Joint"):
+        criterion_for(DecodeOnly(17))
