@@ -3,7 +3,7 @@
 Follows AlphaPose's ``Mscoco`` dataset (Fang et al., "AlphaPose", TPAMI 2022; ``alphapose/datasets/mscoco.py``,
 ``custom.py`` and ``presets/simple_transform.py`` at c60106d1): which people are kept, the ground-truth box
 convention (``x2 = x + max(w - 1, 0)``, clipped to the image), and the validation sample (crop of the box enlarged
-1.25x, the crop box the decoder maps back with, Gaussian heatmap targets). Training augmentation is a separate
+1.25x, the crop box the decoder maps back with, the targets of the config's codec). Training augmentation is a separate
 transform step so that it can be added beside the validation one.
 """
 
