@@ -1,7 +1,7 @@
 PYTHON ?= python3
 SRC = alphapose_kit tests scripts
 
-.PHONY: install test lint format typecheck wheel-check ci
+.PHONY: install test lint lint-imports format typecheck wheel-check ci
 
 install:
 	$(PYTHON) -m pip install -e .[dev,ray]
@@ -15,6 +15,9 @@ lint:
 	ruff check $(SRC)
 	ruff format --check $(SRC)
 
+lint-imports:
+	lint-imports
+
 typecheck:
 	$(PYTHON) -m mypy
 
@@ -25,4 +28,4 @@ format:
 	ruff format $(SRC)
 	ruff check --fix $(SRC)
 
-ci: lint typecheck test wheel-check
+ci: lint lint-imports typecheck test wheel-check

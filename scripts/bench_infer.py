@@ -42,7 +42,7 @@ from alphapose_kit.detectors.nets.yolov5 import build_yolov5
 from alphapose_kit.engine.predictor import PosePipeline
 from alphapose_kit.io.writers import ResultWriter
 from alphapose_kit.models.loader import load_pose_model
-from alphapose_kit.ops.pose_nms import parametric_pose_nms
+from alphapose_kit.ops import parametric_pose_nms
 from alphapose_kit.utils.device import resolve_device
 
 VIDEO = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "video" / "people_walking.mp4"

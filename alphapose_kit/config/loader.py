@@ -16,6 +16,7 @@ import yaml
 from yacs.config import CfgNode
 
 from alphapose_kit.config.schema import get_default_config
+from alphapose_kit.config.sizes import is_multiple_of_32
 from alphapose_kit.errors import ConfigError
 
 
@@ -177,7 +178,7 @@ def _validate(cfg: CfgNode) -> None:
         size = preset[key]
         if len(size) != 2 or min(size) <= 0:
             raise ConfigError(f"DATA_PRESET.{key} must be [height, width], got {size}")
-    if any(side % 32 for side in preset.IMAGE_SIZE):
+    if not all(is_multiple_of_32(side) for side in preset.IMAGE_SIZE):
         raise ConfigError(
             f"DATA_PRESET.IMAGE_SIZE sides must be multiples of 32 (e.g. [256, 192]), got {preset.IMAGE_SIZE}"
         )

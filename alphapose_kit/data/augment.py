@@ -18,7 +18,7 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from yacs.config import CfgNode
 
-from alphapose_kit.codecs.pose import Target, encode_pose
+from alphapose_kit.codecs import PoseCodec, Target
 from alphapose_kit.data.keypoints import KeypointSet
 from alphapose_kit.data.transforms import (
     affine_transform_points,
@@ -192,19 +192,11 @@ class TrainTransform:
     """One training sample from an image and a person: augment, crop, encode targets, normalise.
 
     ``__call__(image_rgb, box, joints, visibility, rng)`` returns a dict with ``image`` (3 x H x W float32,
-    normalised as at inference), ``target`` and ``target_weight`` (:func:`alphapose_kit.codecs.encode_pose`) and
-    ``crop_box`` (the crop box after augmentation, in flipped coordinates when flipped, as AlphaPose returns it).
+    normalised as at inference), ``target`` and ``target_weight`` (``codec.encode``, at the codec's input size)
+    and ``box`` (the crop box after augmentation, in flipped coordinates when flipped, as AlphaPose returns it).
     """
 
-    def __init__(
-        self,
-        keypoint_set: KeypointSet,
-        settings: AugmentSettings,
-        input_size: Sequence[int] = (256, 192),
-        heatmap_size: Sequence[int] = (64, 48),
-        sigma: float = 2,
-        loss_type: str = "MSELoss",
-    ) -> None:
+    def __init__(self, keypoint_set: KeypointSet, settings: AugmentSettings, codec: PoseCodec) -> None:
         if settings.half_body_prob > 0 and not keypoint_set.upper_body:
             raise ConfigError(
                 f"half-body augmentation needs the upper-body joints of keypoint set {keypoint_set.name!r} "
@@ -212,10 +204,8 @@ class TrainTransform:
             )
         self.keypoint_set = keypoint_set
         self.settings = settings
-        self.input_size = (int(input_size[0]), int(input_size[1]))
-        self.heatmap_size = (int(heatmap_size[0]), int(heatmap_size[1]))
-        self.sigma = sigma
-        self.loss_type = loss_type
+        self.codec = codec
+        self.input_size = codec.input_size
         self.aspect_ratio = self.input_size[1] / self.input_size[0]
 
     def __call__(
@@ -247,12 +237,12 @@ class TrainTransform:
         matrix = get_affine_transform(center, float(scale[0]), (inp_w, inp_h), rot=rotation)
         crop = warp_affine_linear(image, matrix, (inp_w, inp_h))
         pts = warp_joints(pts, vis, matrix)
-        target, weight = encode_pose(pts, vis, self.loss_type, self.input_size, self.heatmap_size, self.sigma)
+        target, weight = self.codec.encode(pts, vis)
         return {
             "image": normalize_crop(crop),
             "target": target,
             "target_weight": weight,
-            "crop_box": center_scale_to_box(center, scale),
+            "box": center_scale_to_box(center, scale),
         }
 
 
@@ -261,18 +251,10 @@ class EpochTransform:
     ``(TRAIN.SEED, epoch, index)`` (so a sample does not depend on the worker that makes it, and a resumed run
     draws what an uninterrupted one would), and DPG switched on per epoch by :meth:`set_epoch`."""
 
-    def __init__(self, cfg: CfgNode, keypoint_set: KeypointSet, loss_type: str) -> None:
-        preset = cfg.DATA_PRESET
+    def __init__(self, cfg: CfgNode, keypoint_set: KeypointSet, codec: PoseCodec) -> None:
         self.seed = int(cfg.TRAIN.SEED)
         self.epoch = 0
-        self.transform = TrainTransform(
-            keypoint_set,
-            AugmentSettings.from_config(cfg.DATASET.TRAIN.AUG),
-            preset.IMAGE_SIZE,
-            preset.HEATMAP_SIZE,
-            preset.SIGMA,
-            loss_type,
-        )
+        self.transform = TrainTransform(keypoint_set, AugmentSettings.from_config(cfg.DATASET.TRAIN.AUG), codec)
 
     def set_epoch(self, epoch: int, dpg: bool = False) -> None:
         """Draw the samples of ``epoch`` next, with DPG box jitter when ``dpg``."""
@@ -285,10 +267,10 @@ class EpochTransform:
         rng = np.random.default_rng([self.seed, self.epoch, int(index)])
         joints = np.asarray(label.joints)
         sample = self.transform(image_rgb, label.bbox, joints[:, 0:2, 0], joints[:, 0, 1], rng)
-        return {key: _as_tensors(value) for key, value in sample.items()}
+        return {key: as_tensors(value) for key, value in sample.items()}
 
 
-def _as_tensors(value: Any) -> Any:
+def as_tensors(value: Any) -> Any:
     """Arrays -> tensors, keeping the (heatmap, integral) pairs of ``Combined`` targets as lists."""
     if isinstance(value, tuple):
         return [torch.from_numpy(v) for v in value]

@@ -3,7 +3,7 @@
 Follows AlphaPose's ``Mscoco`` dataset (Fang et al., "AlphaPose", TPAMI 2022; ``alphapose/datasets/mscoco.py``,
 ``custom.py`` and ``presets/simple_transform.py`` at c60106d1): which people are kept, the ground-truth box
 convention (``x2 = x + max(w - 1, 0)``, clipped to the image), and the validation sample (crop of the box enlarged
-1.25x, the crop box the decoder maps back with, Gaussian heatmap targets). Training augmentation is a separate
+1.25x, the crop box the decoder maps back with, the targets of the config's codec). Training augmentation is a separate
 transform step so that it can be added beside the validation one.
 """
 
@@ -22,10 +22,9 @@ from numpy.typing import NDArray
 from torch.utils.data import Dataset
 from yacs.config import CfgNode
 
-from alphapose_kit.codecs import render_gaussian_heatmaps
-from alphapose_kit.config import loss_type
-from alphapose_kit.data.augment import EpochTransform
-from alphapose_kit.data.keypoints import KeypointSet, keypoint_set_for
+from alphapose_kit.codecs import PoseCodec, build_codec
+from alphapose_kit.data.augment import EpochTransform, as_tensors
+from alphapose_kit.data.keypoints import keypoint_set_of
 from alphapose_kit.data.transforms import (
     affine_transform_points,
     box_to_center_scale,
@@ -172,20 +171,19 @@ def person_labels(annotations: CocoAnnotations, image_dir: str | Path) -> list[P
 
 
 class ValidationTransform:
-    """AlphaPose's validation sample (``SimpleTransform.__call__`` with train=False): crop and Gaussian targets.
+    """AlphaPose's validation sample (``SimpleTransform.__call__`` with train=False): crop and the codec's targets.
 
-    Crop: box -> centre/scale (aspect-fitted, x1.25), affine warp to the input size, normalisation. Targets:
-    labelled joints mapped into the crop, divided by the feature stride (QUIRK kept: x by the *height* ratio),
-    rendered as AlphaPose's 13 x 13 Gaussians; weight = visibility, 0 when the Gaussian lies fully off the map.
+    Crop: box -> centre/scale (aspect-fitted, x1.25), affine warp to the codec's input size, normalisation.
+    Targets: labelled joints mapped into the crop and encoded by ``codec`` (heatmaps: AlphaPose's 13 x 13
+    Gaussians at the feature stride, x divided by the *height* ratio as the original; weight = visibility, 0 when
+    the Gaussian lies fully off the map).
     """
 
-    def __init__(self, input_size: Sequence[int], heatmap_size: Sequence[int], sigma: float = 2) -> None:
-        self.input_size = (int(input_size[0]), int(input_size[1]))  # (h, w)
-        self.heatmap_size = (int(heatmap_size[0]), int(heatmap_size[1]))
-        self.sigma = sigma
-        self.feat_stride = np.array(self.input_size, np.float64) / np.array(self.heatmap_size, np.float64)
+    def __init__(self, codec: PoseCodec) -> None:
+        self.codec = codec
+        self.input_size = codec.input_size  # (h, w)
 
-    def __call__(self, image_rgb: NDArray[np.uint8], label: PersonLabel) -> dict[str, torch.Tensor]:
+    def __call__(self, image_rgb: NDArray[np.uint8], label: PersonLabel) -> dict[str, Any]:
         inp_h, inp_w = self.input_size
         center, scale = box_to_center_scale(label.bbox, aspect_ratio=float(inp_w) / inp_h)
         crops, crop_boxes = crop_people(image_rgb, center[None], scale[None], self.input_size)
@@ -193,24 +191,23 @@ class ValidationTransform:
         labelled = joints[:, 0, 1] > 0
         trans = get_affine_transform(center, scale[0], (inp_w, inp_h))
         joints[labelled, 0:2, 0] = affine_transform_points(joints[labelled, 0:2, 0], trans)  # float64 -> float32
-        coords = joints[:, 0:2, 0].astype(np.float64) / self.feat_stride  # x / H-ratio, y / W-ratio (QUIRK)
-        target, weight = render_gaussian_heatmaps(coords, joints[:, 0, 1], self.heatmap_size, self.sigma)
+        target, weight = self.codec.encode(joints[:, 0:2, 0], joints[:, 0, 1])
         return {
             "image": torch.from_numpy(crops[0]),
-            "target": torch.from_numpy(target),
-            "target_weight": torch.from_numpy(weight.reshape(-1, 1, 1)),
-            "crop_box": torch.from_numpy(crop_boxes[0]),
+            "target": as_tensors(target),
+            "target_weight": as_tensors(weight),
+            "box": torch.from_numpy(crop_boxes[0]),
         }
 
 
 class CocoKeypoints(Dataset):
     """One sample per annotated person of a COCO keypoint file: ``load`` reads, ``transform`` makes the sample.
 
-    A sample is a dict: ``image`` (3, H, W) float32 normalised crop, ``target`` (K, h, w) Gaussian heatmaps,
-    ``target_weight`` (K, 1, 1), ``crop_box`` (4,) float32 (the box the decoder maps back with), ``image_id`` (the
-    annotation's image id) and ``index``. ``train=False`` gives AlphaPose's validation sample exactly; ``train=True``
-    its augmented training sample, with the targets of the config's loss type (integral: ``(2K,)`` targets and
-    weights; Combined: [heatmaps, integral] pairs).
+    A sample is a dict: ``image`` (3, H, W) float32 normalised crop, ``target`` and ``target_weight`` (the
+    config's codec: heatmaps (K, h, w) and (K, 1, 1); integral: ``(2K,)`` each; Combined: [heatmaps, integral]
+    pairs), ``box`` (4,) float32 (the crop box the decoder maps back with), ``image_id`` (the annotation's image
+    id) and ``index``. ``train=False`` gives AlphaPose's validation sample exactly; ``train=True`` its augmented
+    training sample.
     """
 
     def __init__(
@@ -229,13 +226,11 @@ class CocoKeypoints(Dataset):
                 f"the model predicts {preset.NUM_JOINTS} joints but {self.annotations.path.name} "
                 f"annotates {self.annotations.num_joints}"
             )
-        target_type = preset.LOSS_TYPE or "MSELoss"
-        if target_type != "MSELoss" and not train:
-            raise NotImplementedError(f"{target_type} validation targets are not implemented yet (MSELoss only)")
         self.labels = person_labels(self.annotations, self.image_dir)
-        self.transform = ValidationTransform(preset.IMAGE_SIZE, preset.HEATMAP_SIZE, preset.SIGMA)
-        # training: AlphaPose's augmentation and the targets of the config's loss (alphapose_kit.data.augment)
-        self.train_transform = EpochTransform(cfg, _keypoint_set(cfg), loss_type(cfg)) if train else None
+        codec = build_codec(cfg)
+        self.transform = ValidationTransform(codec)
+        # training: AlphaPose's augmentation and the targets of the config's codec (alphapose_kit.data.augment)
+        self.train_transform = EpochTransform(cfg, keypoint_set_of(cfg), codec) if train else None
 
     def set_epoch(self, epoch: int, dpg: bool = False) -> None:
         """Training: draw the samples of ``epoch`` (seeded by TRAIN.SEED, epoch, index), DPG jitter if ``dpg``."""
@@ -258,8 +253,3 @@ class CocoKeypoints(Dataset):
         sample["image_id"] = label.image_id
         sample["index"] = index
         return sample
-
-
-def _keypoint_set(cfg: CfgNode) -> KeypointSet:
-    """The keypoint set a config trains (flip pairs and upper-body joints for the augmentation)."""
-    return keypoint_set_for(int(cfg.DATA_PRESET.NUM_JOINTS), cfg.DATA_PRESET.KEYPOINT_SET, cfg.DATASET.TRAIN.TYPE)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from yacs.config import CfgNode
 
 from alphapose_kit.errors import ConfigError
 
@@ -240,3 +241,10 @@ def keypoint_set_for(num_joints: int, set_name: str = "", dataset_type: str | Se
             f"keypoint set {chosen.name!r} has {chosen.num_joints} joints but DATA_PRESET.NUM_JOINTS is {num_joints}"
         )
     return chosen
+
+
+def keypoint_set_of(cfg: CfgNode) -> KeypointSet:
+    """The keypoint set a config's model predicts (:func:`keypoint_set_for` of its ``DATA_PRESET.KEYPOINT_SET``,
+    train dataset type and ``DATA_PRESET.NUM_JOINTS``)."""
+    preset = cfg.DATA_PRESET
+    return keypoint_set_for(int(preset.NUM_JOINTS), preset.KEYPOINT_SET, cfg.DATASET.TRAIN.TYPE)

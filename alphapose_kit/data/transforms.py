@@ -316,9 +316,13 @@ def crop_boxes(
     boxes: ArrayLike,
     input_size: Sequence[int] = DEFAULT_INPUT_SIZE,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """Detector boxes -> normalised crops and cropped boxes: :func:`box_to_center_scale` + :func:`crop_people`."""
+    """Crop a frame's people: ``(N, 4)`` x1, y1, x2, y2 boxes -> normalised crops and cropped boxes
+    (:func:`box_to_center_scale` at the input's aspect ratio, then :func:`crop_people`), the one crop step of
+    inference, evaluation and calibration. An array keeps its precision (float64 ``--detfile`` boxes are computed
+    in float64, as AlphaPose does); other sequences are taken as float32."""
     inp_h, inp_w = int(input_size[0]), int(input_size[1])
-    centers, scales = box_to_center_scale(np.asarray(boxes, dtype=_F32).reshape(-1, 4), inp_w / inp_h)
+    b = boxes if isinstance(boxes, np.ndarray) else np.asarray(boxes, dtype=_F32)
+    centers, scales = box_to_center_scale(b.reshape(-1, 4), inp_w / inp_h)
     return crop_people(image_rgb, centers, scales, input_size)
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from alphapose_kit.data.transforms import box_to_center_scale, crop_people
+from alphapose_kit.data.transforms import crop_boxes
 from alphapose_kit.errors import AkitError
 
 if TYPE_CHECKING:
@@ -180,8 +180,7 @@ def person_crops(
     for image_id, bgr, xyxy, kps in frames:
         xyxy = xyxy[: limit - count]
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        centers, scales = box_to_center_scale(xyxy, aspect_ratio=width / height)
-        frame_crops, frame_boxes = crop_people(rgb, centers, scales, (height, width))
+        frame_crops, frame_boxes = crop_boxes(rgb, xyxy, (height, width))
         crops.append(frame_crops)
         boxes.append(frame_boxes)
         ids.extend([image_id] * len(xyxy))

@@ -18,6 +18,7 @@ from torch import nn
 from yacs.config import CfgNode
 
 from alphapose_kit.config import load_config
+from alphapose_kit.config.sizes import check_multiple_of_32
 from alphapose_kit.deploy.calibration import PersonCrops, default_source, is_coco_file, person_crops
 from alphapose_kit.deploy.files import check_free, config_stem, output_path, staged
 from alphapose_kit.deploy.formats import check_export, precision_of
@@ -198,8 +199,8 @@ def export_detector(
     path = output_path(output, f"{name}{'-fp16' if half else ''}{suffix}", exist_ok=exist_ok)
     if path.suffix != suffix:
         raise AkitError(f"--format {fmt} writes {suffix} files; --output {path.name} has another suffix")
-    if input_size is not None and (input_size <= 0 or input_size % 32):
-        raise AkitError(f"--input-size must be a positive multiple of 32, got {input_size}")
+    if input_size is not None:
+        check_multiple_of_32(input_size, "--input-size")
     chosen = {"input_size": input_size, "conf": conf, "nms": nms}
     options = {key: value for key, value in chosen.items() if value is not None}
     reference = load_detector(name, weights, device="cpu", **options)

@@ -16,7 +16,7 @@ from typing import Any
 from yacs.config import CfgNode
 
 from alphapose_kit.config import dump_config, load_config, loss_type
-from alphapose_kit.data.keypoints import KeypointSet, get_keypoint_set, register_keypoint_set
+from alphapose_kit.data.keypoints import KeypointSet, get_keypoint_set, keypoint_set_of, register_keypoint_set
 from alphapose_kit.data.transforms import PIXEL_MEANS_RGB
 from alphapose_kit.errors import AkitError
 
@@ -41,7 +41,7 @@ def _keypoint_set_record(keypoint_set: KeypointSet) -> dict[str, Any]:
 
 def pose_metadata(cfg: CfgNode, *, precision: str, fmt: str, dynamic_batch: bool, **extra: Any) -> dict[str, Any]:
     """The metadata of an exported pose network built from ``cfg`` (``extra`` adds e.g. opset, int8 settings)."""
-    from alphapose_kit.models.loader import keypoint_set_of, model_name
+    from alphapose_kit.models.loader import model_name
 
     preset = cfg.DATA_PRESET
     return {

@@ -16,6 +16,7 @@ import torch
 
 from alphapose_kit.codecs import decode_pose
 from alphapose_kit.errors import AkitError
+from alphapose_kit.ops.similarity import paired_iou
 
 AGREE_RADIUS = 1.0  # heatmap pixels
 BOX_IOU = 0.9  # a detector candidate agrees when both models keep it, same class, boxes at this IoU or more
@@ -98,14 +99,6 @@ def compare_pose_networks(
     return compare_heatmaps(
         run_batched(reference, crops, batch), run_batched(candidate, crops, batch), loss_type, norm_type
     )
-
-
-def paired_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of ``a[i]`` with ``b[i]`` for x1y1x2y2 boxes ``(M, 4)``."""
-    inter = np.clip(np.minimum(a[:, 2:], b[:, 2:]) - np.maximum(a[:, :2], b[:, :2]), 0, None).prod(-1)
-    area_a = (a[:, 2:] - a[:, :2]).clip(0).prod(-1)
-    area_b = (b[:, 2:] - b[:, :2]).clip(0).prod(-1)
-    return inter / np.maximum(area_a + area_b - inter, 1e-9)
 
 
 def _boxes_scores(pred: np.ndarray, score: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from alphapose_kit.config.sizes import is_multiple_of_32
 from alphapose_kit.detectors.base import Detections
 from alphapose_kit.detectors.letterbox import as_bgr, letterbox_batch, unletterbox_boxes
 from alphapose_kit.errors import AkitError
@@ -96,7 +97,7 @@ class YOLODetector:
         max_det: int | None = None,
         legacy_batch_renms: bool = False,
     ) -> None:
-        if not isinstance(input_size, int) or input_size <= 0 or input_size % 32:
+        if not isinstance(input_size, int) or not is_multiple_of_32(input_size):
             raise AkitError(f"detector input_size must be a positive multiple of 32, got {input_size!r}")
         if not 0.0 <= conf < 1.0:
             raise AkitError(f"detector conf must be in [0, 1), got {conf!r}")

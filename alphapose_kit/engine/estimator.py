@@ -15,35 +15,17 @@ import numpy as np
 import torch
 from yacs.config import CfgNode
 
-from alphapose_kit.codecs import combined_split, decode_pose, flip_heatmaps_back
-from alphapose_kit.config import loss_type
+from alphapose_kit.codecs import build_codec, flip_images
 from alphapose_kit.data.transforms import heatmap_to_image
 from alphapose_kit.errors import AkitError
-
-DECODERS = ("MSELoss", "L1JointRegression", "Combined")  # LOSS.TYPE values akit's codec decodes
-NORM_TYPES = ("sigmoid", "softmax", "divide_sum")
 
 PoseNetwork = Callable[[torch.Tensor], torch.Tensor]
 
 
-def decoder_of(cfg: CfgNode, num_joints: int) -> tuple[str, str]:
-    """``(loss_type, norm_type)`` a config decodes with; fails at start-up, not mid-run, for unsupported ones."""
-    kind = loss_type(cfg)
-    norm = cfg.LOSS.NORM_TYPE or cfg.DATA_PRESET.NORM_TYPE or "sigmoid"
-    if kind not in DECODERS:
-        raise AkitError(f"LOSS.TYPE {kind!r} cannot be decoded; akit supports {', '.join(DECODERS)}")
-    if norm not in NORM_TYPES:
-        raise AkitError(f"LOSS.NORM_TYPE {norm!r} is not supported; use {', '.join(NORM_TYPES)}")
-    if kind == "Combined":
-        try:
-            combined_split(num_joints)
-        except ValueError as exc:
-            raise AkitError(f"LOSS.TYPE Combined: {exc}") from None
-    return kind, norm
-
-
 class PoseEstimator:
     """Batched forward + flip test + decode + inverse affine; ``__call__(crops, crop_boxes) -> (coords, scores)``.
+
+    The flip test and the decode are those of the config's codec (:func:`alphapose_kit.codecs.build_codec`).
 
     ``network`` takes a float32 ``(N, 3, H, W)`` tensor on ``device`` (channels_last) and returns heatmaps;
     ``flip_pairs`` are the keypoint set's left/right pairs, used when ``flip`` is on.
@@ -63,7 +45,7 @@ class PoseEstimator:
             raise ValueError(f"batch must be at least 1, got {batch}")
         self.network = network
         self.num_joints = int(cfg.DATA_PRESET.NUM_JOINTS)
-        self.loss_type, self.norm_type = decoder_of(cfg, self.num_joints)
+        self.codec = build_codec(cfg)
         self.heatmap_size = tuple(cfg.DATA_PRESET.HEATMAP_SIZE)
         self.flip_pairs = tuple(flip_pairs)
         if flip and not self.flip_pairs and self.num_joints > 1:
@@ -79,13 +61,13 @@ class PoseEstimator:
         with torch.inference_mode(), autocast:
             heatmaps = self.network(batch)
             if self.flip:
-                flipped = self.network(torch.flip(batch, dims=[3]))
-                heatmaps = (heatmaps + torch.as_tensor(flip_heatmaps_back(flipped, self.flip_pairs))) / 2
+                flipped = self.network(torch.as_tensor(flip_images(batch)))
+                heatmaps = torch.as_tensor(self.codec.flip_merge(heatmaps, flipped, self.flip_pairs))
         return heatmaps.float()
 
     def decode(self, heatmaps: torch.Tensor, crop_boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Heatmaps ``(N, K, h, w)`` -> keypoints ``(N, K, 2)`` in image pixels and scores ``(N, K)``, float32."""
-        coords, scores = decode_pose(heatmaps.cpu(), self.loss_type, self.norm_type)
+        coords, scores = self.codec.decode(heatmaps.cpu())
         coords = heatmap_to_image(coords, crop_boxes, self.heatmap_size)
         return np.asarray(coords, np.float32), np.asarray(scores, np.float32)
 

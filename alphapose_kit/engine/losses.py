@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,9 +17,9 @@ import torch
 import torch.nn.functional as F
 from yacs.config import CfgNode
 
-from alphapose_kit.codecs import integral_coords
+from alphapose_kit.codecs import CombinedCodec, HeatmapCodec, IntegralCodec, PoseCodec, build_codec, integral_coords
 from alphapose_kit.engine.accuracy import heatmap_accuracy, integral_accuracy
-from alphapose_kit.engine.estimator import decoder_of
+from alphapose_kit.errors import ConfigError
 
 LossTarget = torch.Tensor | Sequence[torch.Tensor]
 
@@ -63,48 +64,98 @@ def integral_l1_loss(
     return (torch.abs(pred - target) * weight).sum() / output.shape[0]
 
 
-class PoseCriterion:
-    """Loss and training accuracy of one ``LOSS.TYPE`` (heatmap, integral or combined), as AlphaPose logs them."""
+class PoseCriterion(ABC):
+    """Loss and training accuracy of one codec's targets, as AlphaPose logs them; :meth:`from_config` picks the
+    criterion of the config's codec (:data:`CRITERIA`)."""
 
-    COMBINED_WEIGHTS = (100.0, 0.01)
-
-    def __init__(self, loss_type: str, norm_type: str = "sigmoid", combined_norm_type: str = "sigmoid") -> None:
-        if loss_type not in ("MSELoss", "L1JointRegression", "Combined"):
-            raise ValueError(f"LOSS.TYPE {loss_type!r} cannot be trained; use MSELoss, L1JointRegression or Combined")
-        self.loss_type = loss_type
-        self.norm_type = norm_type
+    def __init__(self, codec: PoseCodec, combined_norm_type: str = "sigmoid") -> None:
+        self.codec = codec
+        self.norm_type = codec.norm_type
         self.combined_norm_type = combined_norm_type
+
+    @property
+    def loss_type(self) -> str:
+        """The ``LOSS.TYPE`` this criterion trains."""
+        return self.codec.name
 
     @classmethod
     def from_config(cls, cfg: CfgNode) -> PoseCriterion:
-        """The criterion a config trains with (the same loss type and norm the decoder reads)."""
-        loss_type, norm_type = decoder_of(cfg, int(cfg.DATA_PRESET.NUM_JOINTS))
-        return cls(loss_type, norm_type, cfg.LOSS.LOSS_2.NORM_TYPE or "sigmoid")
+        """The criterion a config trains with (the codec the decoder uses; Combined's integral part is trained with
+        ``LOSS.LOSS_2.NORM_TYPE``, as AlphaPose does)."""
+        return criterion_for(build_codec(cfg), cfg.LOSS.LOSS_2.NORM_TYPE or "sigmoid")
 
+    @abstractmethod
     def loss(self, output: torch.Tensor, target: LossTarget, weight: LossTarget) -> torch.Tensor:
         """The scalar loss of a batch (differentiable)."""
-        if self.loss_type == "MSELoss":
-            return heatmap_mse_loss(output, _single(target), _single(weight))
-        if self.loss_type == "L1JointRegression":
-            return integral_l1_loss(output, _single(target), _single(weight), self.norm_type)
+
+    @abstractmethod
+    def accuracy(self, output: torch.Tensor, target: LossTarget, weight: LossTarget) -> float:
+        """AlphaPose's logged training accuracy of a batch (``calc_accuracy`` / ``calc_integral_accuracy``)."""
+
+
+class HeatmapCriterion(PoseCriterion):
+    """``MSELoss``: :func:`heatmap_mse_loss` and the heatmap accuracy of the weighted maps."""
+
+    def loss(self, output: torch.Tensor, target: LossTarget, weight: LossTarget) -> torch.Tensor:
+        """Half the mean squared error of the weighted heatmaps."""
+        return heatmap_mse_loss(output, _single(target), _single(weight))
+
+    def accuracy(self, output: torch.Tensor, target: LossTarget, weight: LossTarget) -> float:
+        """PCK-style accuracy of the weighted heatmaps."""
+        w = _single(weight)
+        return heatmap_accuracy(output * w, _single(target) * w)
+
+
+class IntegralCriterion(PoseCriterion):
+    """``L1JointRegression``: :func:`integral_l1_loss` and the integral accuracy."""
+
+    def loss(self, output: torch.Tensor, target: LossTarget, weight: LossTarget) -> torch.Tensor:
+        """Weighted L1 of the soft-argmax coordinates."""
+        return integral_l1_loss(output, _single(target), _single(weight), self.norm_type)
+
+    def accuracy(self, output: torch.Tensor, target: LossTarget, weight: LossTarget) -> float:
+        """Accuracy of the soft-argmax coordinates."""
+        return integral_accuracy(output, _single(target), _single(weight), self.norm_type)
+
+
+class CombinedCriterion(PoseCriterion):
+    """``Combined``: ``100 * MSE`` on the body heatmaps ``+ 0.01 * L1`` on the integral joints; the accuracy is the
+    joint-weighted mean of both parts."""
+
+    WEIGHTS = (100.0, 0.01)
+
+    def loss(self, output: torch.Tensor, target: LossTarget, weight: LossTarget) -> torch.Tensor:
+        """The weighted sum of the heatmap and the integral loss."""
         (hm_t, reg_t), (hm_w, reg_w) = target, weight
         split = hm_t.shape[1]
         body = heatmap_mse_loss(output[:, :split], hm_t, hm_w)
         rest = integral_l1_loss(output[:, split:], reg_t, reg_w, self.combined_norm_type)
-        return self.COMBINED_WEIGHTS[0] * body + self.COMBINED_WEIGHTS[1] * rest
+        return self.WEIGHTS[0] * body + self.WEIGHTS[1] * rest
 
     def accuracy(self, output: torch.Tensor, target: LossTarget, weight: LossTarget) -> float:
-        """AlphaPose's logged training accuracy of a batch (``calc_accuracy`` / ``calc_integral_accuracy``)."""
-        if self.loss_type == "MSELoss":
-            w = _single(weight)
-            return heatmap_accuracy(output * w, _single(target) * w)
-        if self.loss_type == "L1JointRegression":
-            return integral_accuracy(output, _single(target), _single(weight), self.norm_type)
+        """Both parts' accuracies, weighted by their joint counts."""
         (hm_t, reg_t), (hm_w, reg_w) = target, weight
         split, k = hm_t.shape[1], output.shape[1]
         body = heatmap_accuracy(output[:, :split] * hm_w, hm_t * hm_w)
         rest = integral_accuracy(output[:, split:], reg_t, reg_w, self.norm_type)
         return body * split / k + rest * (k - split) / k
+
+
+#: The criterion of each trainable codec.
+CRITERIA: dict[type[PoseCodec], type[PoseCriterion]] = {
+    HeatmapCodec: HeatmapCriterion,
+    IntegralCodec: IntegralCriterion,
+    CombinedCodec: CombinedCriterion,
+}
+
+
+def criterion_for(codec: PoseCodec, combined_norm_type: str = "sigmoid") -> PoseCriterion:
+    """The criterion that trains ``codec``'s targets; one line naming the trainable loss types otherwise."""
+    criterion = CRITERIA.get(type(codec))
+    if criterion is None:
+        trainable = ", ".join(c.name for c in CRITERIA)
+        raise ConfigError(f"LOSS.TYPE {codec.name!r} cannot be trained; use {trainable}")
+    return criterion(codec, combined_norm_type)
 
 
 def _single(value: LossTarget) -> torch.Tensor:

@@ -8,10 +8,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from alphapose_kit.config.sizes import check_multiple_of_32
 from alphapose_kit.deploy.formats import RUNTIMES
 from alphapose_kit.errors import AkitError
+from alphapose_kit.ops import POSE_NMS
 
-POSE_NMS = ("pnms", "oks", "none")
 DEFAULT_DETECTOR = "yolov3-spp"  # AlphaPose's
 BACKENDS = RUNTIMES
 
@@ -54,8 +55,8 @@ class PipelineOptions:
                 raise AkitError(f"{flag} must be at least 1, got {value}")
         if self.min_box_area < 0:
             raise AkitError(f"--min-box-area must not be negative, got {self.min_box_area}")
-        if self.det_size is not None and (self.det_size <= 0 or self.det_size % 32):
-            raise AkitError(f"--det-size must be a positive multiple of 32, got {self.det_size}")
+        if self.det_size is not None:
+            check_multiple_of_32(self.det_size, "--det-size")
         if self.detfile is not None and (
             self.conf is not None or self.nms is not None or self.detector_weights or self.detector is not None
         ):

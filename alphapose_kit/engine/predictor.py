@@ -22,15 +22,16 @@ from torch import nn
 from yacs.config import CfgNode
 
 from alphapose_kit.config import load_config
+from alphapose_kit.data.keypoints import keypoint_set_of
 from alphapose_kit.data.sources import Frame, FrameSource, ThreadedReader, open_source
-from alphapose_kit.data.transforms import box_to_center_scale, crop_people
+from alphapose_kit.data.transforms import crop_boxes
 from alphapose_kit.detectors import Detections, load_detector
 from alphapose_kit.engine.estimator import PoseEstimator
 from alphapose_kit.engine.options import DEFAULT_DETECTOR, PipelineOptions
 from alphapose_kit.errors import AkitError
 from alphapose_kit.io.results import FrameResult, alphapose_idx
-from alphapose_kit.models.loader import keypoint_set_of, load_pose_model
-from alphapose_kit.ops.pose_nms import oks_pose_nms, parametric_pose_nms
+from alphapose_kit.models.loader import load_pose_model
+from alphapose_kit.ops import oks_pose_nms, parametric_pose_nms
 from alphapose_kit.ops.scores import person_score
 from alphapose_kit.track import TrackingStage
 from alphapose_kit.utils.device import resolve_device
@@ -186,8 +187,7 @@ class PosePipeline:
             if len(dets) == 0:
                 continue
             rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-            centers, scales = box_to_center_scale(dets.boxes, aspect_ratio=width / height)
-            frame_crops, frame_boxes = crop_people(rgb, centers, scales, (height, width))
+            frame_crops, frame_boxes = crop_boxes(rgb, dets.boxes, (height, width))
             crops.append(frame_crops)
             boxes.append(frame_boxes)
             owners.extend([i] * len(dets))

@@ -20,12 +20,12 @@ import numpy as np
 from pycocotools.cocoeval import COCOeval
 
 from alphapose_kit.data.keypoints import KeypointSet
+from alphapose_kit.ops.similarity import keypoint_similarity
 
 
 def _joint_similarity(pred: np.ndarray, gt: np.ndarray, area: float, variances: np.ndarray) -> np.ndarray:
     """COCO's per-joint ks between (..., K, 2) predictions and (K, 2) ground truth (same formula as computeOks)."""
-    d2 = ((pred - gt) ** 2).sum(axis=-1)
-    return np.exp(-d2 / variances / (area + np.spacing(1)) / 2)
+    return keypoint_similarity(((pred - gt) ** 2).sum(axis=-1), variances, area + np.spacing(1))
 
 
 def matched_pairs(ev: COCOeval) -> list[tuple[dict[str, Any], dict[str, Any]]]:

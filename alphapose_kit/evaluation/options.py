@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 
 from alphapose_kit.engine.options import option
 from alphapose_kit.errors import AkitError
-
-EVAL_POSE_NMS = ("none", "pnms", "oks")
+from alphapose_kit.ops import POSE_NMS
 
 
 @dataclass(kw_only=True)
@@ -51,8 +50,8 @@ class EvalOptions:
                 raise AkitError("--results takes only --coco, --outdir and --cfg (the file's poses are final)")
         elif self.images is None:
             raise AkitError("evaluating a model needs --images DIR (or --results FILE to score existing results)")
-        if self.pose_nms not in EVAL_POSE_NMS:
-            raise AkitError(f"unknown pose NMS {self.pose_nms!r}; choose one of {', '.join(EVAL_POSE_NMS)}")
+        if self.pose_nms not in POSE_NMS:
+            raise AkitError(f"unknown pose NMS {self.pose_nms!r}; choose one of {', '.join(POSE_NMS)}")
         if self.batch < 1:
             raise AkitError(f"--batch must be at least 1, got {self.batch}")
         if self.workers is not None and self.workers < 0:

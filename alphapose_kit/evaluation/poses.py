@@ -20,9 +20,9 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from alphapose_kit.data.coco import read_rgb
-from alphapose_kit.data.transforms import box_to_center_scale, crop_people
+from alphapose_kit.data.transforms import crop_boxes
 from alphapose_kit.engine.estimator import PoseEstimator
-from alphapose_kit.ops.pose_nms import oks_pose_nms, parametric_pose_nms
+from alphapose_kit.ops import oks_pose_nms, parametric_pose_nms
 from alphapose_kit.ops.scores import MAX_WEIGHT, person_score
 
 _F32 = np.float32
@@ -62,10 +62,8 @@ class CropDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         job = self.jobs[index]
-        height, width = self.input_size
-        centers, scales = box_to_center_scale(job.boxes, aspect_ratio=float(width) / height)
-        crops, crop_boxes = crop_people(read_rgb(job.path), centers, scales, self.input_size)
-        return crops, crop_boxes, job.rows
+        crops, cropped = crop_boxes(read_rgb(job.path), job.boxes, self.input_size)
+        return crops, cropped, job.rows
 
 
 def _as_is(item: Any) -> Any:

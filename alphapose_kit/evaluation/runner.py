@@ -23,7 +23,7 @@ from yacs.config import CfgNode
 
 from alphapose_kit.config import load_config
 from alphapose_kit.data.coco import CocoAnnotations, person_labels
-from alphapose_kit.data.keypoints import KeypointSet, get_keypoint_set
+from alphapose_kit.data.keypoints import KeypointSet, get_keypoint_set, keypoint_set_of
 from alphapose_kit.detectors import load_detector
 from alphapose_kit.engine.distributed import DistContext, broadcast_object, init_distributed, shutdown
 from alphapose_kit.engine.estimator import PoseEstimator
@@ -41,7 +41,7 @@ from alphapose_kit.evaluation.options import EvalOptions
 from alphapose_kit.evaluation.poses import PoseOutputs, crop_jobs, det_records, estimate, gt_records
 from alphapose_kit.evaluation.results import ImageIds, read_results, write_json, write_results
 from alphapose_kit.io.writers import ensure_writable_dir, next_run_dir
-from alphapose_kit.models.loader import keypoint_set_of, load_pose_model
+from alphapose_kit.models.loader import load_pose_model
 
 log = logging.getLogger("akit.eval")
 

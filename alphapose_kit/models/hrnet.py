@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 from yacs.config import CfgNode
 
+from alphapose_kit.config.sizes import is_multiple_of_32
 from alphapose_kit.errors import ConfigError
 from alphapose_kit.models.registry import register_pose_model
 
@@ -341,7 +342,9 @@ class PoseHighResolutionNet(nn.Module):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        if _eager() and (x.dim() != 4 or x.shape[1] != 3 or x.shape[-2] % 32 or x.shape[-1] % 32):
+        if _eager() and (
+            x.dim() != 4 or x.shape[1] != 3 or not (is_multiple_of_32(x.shape[-2]) and is_multiple_of_32(x.shape[-1]))
+        ):
             raise ValueError(
                 "PoseHighResolutionNet expects N x 3 x H x W input with H and W multiples of 32 "
                 f"(e.g. 256 x 192), got {tuple(x.shape)}"

@@ -9,7 +9,6 @@ from torch import nn
 from yacs.config import CfgNode
 
 from alphapose_kit.config import load_config
-from alphapose_kit.data.keypoints import KeypointSet, keypoint_set_for
 from alphapose_kit.hub.zoo import resolve_weights
 from alphapose_kit.io.checkpoint import load_into, read_state_dict
 from alphapose_kit.models.registry import build_pose_model
@@ -28,11 +27,6 @@ def model_name(cfg: CfgNode) -> str:
         if any(model.STAGE_WITH_DCN):
             arch += ", DCN"
     return f"{model.TYPE} ({arch}, {cfg.DATA_PRESET.NUM_JOINTS} joints)"
-
-
-def keypoint_set_of(cfg: CfgNode) -> KeypointSet:
-    """The keypoint set a config's model predicts (checked against DATA_PRESET.NUM_JOINTS)."""
-    return keypoint_set_for(cfg.DATA_PRESET.NUM_JOINTS, cfg.DATA_PRESET.KEYPOINT_SET, cfg.DATASET.TRAIN.TYPE)
 
 
 def load_pose_model(

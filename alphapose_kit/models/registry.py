@@ -8,7 +8,7 @@ from collections.abc import Callable
 from torch import nn
 from yacs.config import CfgNode
 
-from alphapose_kit.errors import ConfigError
+from alphapose_kit.errors import AkitError, ConfigError
 
 PoseModelBuilder = Callable[[CfgNode], nn.Module]
 _BUILDERS: dict[str, PoseModelBuilder] = {}
@@ -22,9 +22,17 @@ def _import_builtin_models() -> None:
 
 
 def register_pose_model(*model_types: str) -> Callable[[PoseModelBuilder], PoseModelBuilder]:
-    """Register a builder ``fn(cfg) -> nn.Module`` under one or more MODEL.TYPE names."""
+    """Register a builder ``fn(cfg) -> nn.Module`` under one or more MODEL.TYPE names; a name another builder holds
+    is refused in one line (a silent replacement would change what every config of that type builds)."""
 
     def decorator(builder: PoseModelBuilder) -> PoseModelBuilder:
+        for model_type in model_types:
+            held = _BUILDERS.get(model_type)
+            if held is not None and held is not builder:
+                raise AkitError(
+                    f"MODEL.TYPE {model_type!r} is already registered by {held.__module__}.{held.__qualname__}; "
+                    "register the new network under another name"
+                )
         for model_type in model_types:
             _BUILDERS[model_type] = builder
         return builder

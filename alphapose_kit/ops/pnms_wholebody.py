@@ -23,20 +23,8 @@ from functools import partial
 import numpy as np
 import torch
 
-from alphapose_kit.ops.pose_nms import (
-    ZERO_SCORE,
-    PoseNMSResult,
-    _as_inputs,
-    _distances,
-    _empty_result,
-    _exp,
-    _extent_areas,
-    _merge,
-    _output_precision,
-    _t,
-    _tmean,
-    parametric_pose_nms,
-)
+from alphapose_kit.ops.nms_result import PoseNMSResult, check_inputs, empty_result, extent_areas, output_precision
+from alphapose_kit.ops.pnms import ZERO_SCORE, _distances, _exp, _merge, _t, _tmean, parametric_pose_nms
 from alphapose_kit.ops.scores import person_score
 
 WHOLEBODY_JOINTS = (133, 136)
@@ -168,18 +156,18 @@ def wholebody_pose_nms(
 ) -> PoseNMSResult:
     """AlphaPose's whole-body parametric pose NMS for one image (133 or 136 joints; see the module docstring).
 
-    Same inputs and result as :func:`alphapose_kit.ops.pose_nms.parametric_pose_nms`; ``regression`` selects the
+    Same inputs and result as :func:`alphapose_kit.ops.parametric_pose_nms`; ``regression`` selects the
     constants AlphaPose uses for networks not trained on heatmaps alone (``LOSS.TYPE`` other than MSELoss).
     """
     c = REGRESSION_CONSTANTS if regression else HEATMAP_CONSTANTS
-    bx, bs, kp, s = _as_inputs(boxes, box_scores, keypoints, keypoint_scores)
+    bx, bs, kp, s = check_inputs(boxes, box_scores, keypoints, keypoint_scores)
     n, k = s.shape
     if k not in WHOLEBODY_JOINTS:
         raise ValueError(f"whole-body pose NMS takes 133 or 136 joints, got {k}")
     if n == 0:
-        return _empty_result(k)
+        return empty_result(k)
     s = np.where(s == 0, np.float32(ZERO_SCORE), s)
-    out_boxes, out_box_scores = _output_precision(boxes, bx), _output_precision(box_scores, bs)
+    out_boxes, out_box_scores = output_precision(boxes, bx), output_precision(box_scores, bs)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         side = np.maximum(out_boxes[:, 2] - out_boxes[:, 0], out_boxes[:, 3] - out_boxes[:, 1])
         ref = (np.asarray(c.alpha, side.dtype) * side).astype(np.float32)
@@ -188,14 +176,14 @@ def wholebody_pose_nms(
         threshold = np.float32(c.score_threshold)
         keep = np.flatnonzero(~(np.max(s[picks], axis=1) < threshold))
         if not keep.size:
-            return _empty_result(k)
+            return empty_result(k)
         picks_kept = np.array(picks, np.int64)[keep]
         clusters = [clusters[j] for j in keep]
         merge_r = np.where(ref > MERGE_RADIUS_CAP, np.float32(MERGE_RADIUS_CAP), ref)
         poses, pose_scores = _merge(kp, s, merge_r, picks_kept, clusters)
-        ok = ~(np.max(pose_scores, axis=1) < threshold) & ~(_extent_areas(poses) < np.float32(min_box_area))
+        ok = ~(np.max(pose_scores, axis=1) < threshold) & ~(extent_areas(poses) < np.float32(min_box_area))
     if not ok.any():
-        return _empty_result(k)
+        return empty_result(k)
     ids = picks_kept[ok]
     return PoseNMSResult(
         picked=ids,

@@ -1,4 +1,4 @@
-"""Training targets (encode): integral targets, the per-LOSS.TYPE encoder, and their agreement with the decoders.
+"""Training targets (encode): integral targets, the codecs' encoders, and their agreement with the decoders.
 
 Expected numbers are derived by hand in the comments (alphapose-facts.md section 6; alphapose-train-eval-facts.md
 B2: ``_target_generator`` and ``_integral_target_generator``).
@@ -11,8 +11,10 @@ import pytest
 import torch
 
 from alphapose_kit.codecs import (
+    CombinedCodec,
+    HeatmapCodec,
+    codec_class,
     decode_heatmaps,
-    encode_pose,
     integral_coords,
     integral_decode,
     integral_encode,
@@ -53,11 +55,11 @@ def test_integral_target_is_what_the_soft_argmax_of_a_one_hot_map_returns() -> N
 def test_heatmap_encoding_uses_the_feature_stride_with_alphapose_quirk() -> None:
     # input 256 x 192, heatmap 64 x 32: strides (H 4, W 6). QUIRK: x is divided by the HEIGHT ratio (4), y by 6:
     # joint (40, 60) -> mu = (int(40/4 + .5), int(60/6 + .5)) = (10, 10)
-    target, weight = encode_pose([[40, 60]], [1], "MSELoss", (256, 192), (64, 32), 2)
+    target, weight = HeatmapCodec(1, (256, 192), (64, 32), 2).encode([[40, 60]], [1])
     assert target.shape == (1, 64, 32) and weight.shape == (1, 1, 1)
     assert np.unravel_index(target[0].argmax(), target[0].shape) == (10, 10) and target[0, 10, 10] == 1
     # equal strides: identical to rendering at (x/4, y/4)
-    t4, _ = encode_pose([[41.0, 63.0], [5, 5]], [1, 0], "MSELoss", (256, 192), (64, 48), 2)
+    t4, _ = HeatmapCodec(2, (256, 192), (64, 48), 2).encode([[41.0, 63.0], [5, 5]], [1, 0])
     ref, _ = render_gaussian_heatmaps([[41 / 4, 63 / 4], [5 / 4, 5 / 4]], [1, 0], (64, 48), 2)
     assert np.array_equal(t4, ref)
 
@@ -65,7 +67,7 @@ def test_heatmap_encoding_uses_the_feature_stride_with_alphapose_quirk() -> None
 def test_heatmap_target_decodes_to_the_joint_grid_point() -> None:
     rng = np.random.default_rng(0)
     pts = rng.uniform(8, 180, size=(17, 2)).astype(np.float32)
-    target, weight = encode_pose(pts, np.ones(17), "MSELoss")
+    target, weight = HeatmapCodec(17).encode(pts, np.ones(17))
     coords, scores = decode_heatmaps(target[None])
     # the peak is the rounded joint; the quarter-pixel refinement is 0 on a symmetric Gaussian
     assert np.array_equal(coords[0], np.trunc(pts / 4 + 0.5))
@@ -75,16 +77,16 @@ def test_heatmap_target_decodes_to_the_joint_grid_point() -> None:
 def test_combined_targets_split_body_and_face_hands() -> None:
     k = 136
     pts = np.full((k, 2), 64.0, dtype=np.float32)
-    (hm, reg), (hm_w, reg_w) = encode_pose(pts, np.ones(k), "Combined")
+    (hm, reg), (hm_w, reg_w) = CombinedCodec(k).encode(pts, np.ones(k))
     assert hm.shape == (26, 64, 48) and hm_w.shape == (26, 1, 1)
     assert reg.shape == (220,) and reg_w.tolist() == [1.0] * 220  # never boosted under Combined
     assert reg[:2].tolist() == pytest.approx([64 / 192 - 0.5, 64 / 256 - 0.5], rel=1e-6)
 
 
 def test_encode_rejects_bad_input() -> None:
-    with pytest.raises(ValueError, match="LOSS.TYPE"):
-        encode_pose([[1, 2]], [1], "SmoothL1")
+    with pytest.raises(ValueError, match="LOSS.TYPE 'SmoothL1' is not supported"):
+        codec_class("SmoothL1")
     with pytest.raises(ValueError, match="coords"):
-        encode_pose([[1, 2, 3]], [1])
+        HeatmapCodec(1).encode([[1, 2, 3]], [1])
     with pytest.raises(ValueError, match="coords"):
         integral_encode([[1, 2]], [1, 1], (256, 192))

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
+from alphapose_kit.codecs import codec_class
 from alphapose_kit.data.augment import (
     AugmentSettings,
     TrainTransform,
@@ -80,7 +81,7 @@ def _paint(image: np.ndarray, joints: np.ndarray, vis: np.ndarray, colours: dict
 
 
 def _transform(settings: AugmentSettings, loss: str = "L1JointRegression", kps: KeypointSet = COCO17):
-    return TrainTransform(kps, settings, INPUT, (64, 48), 2, loss)
+    return TrainTransform(kps, settings, codec_class(loss)(len(kps.names), INPUT, (64, 48), 2))
 
 
 MAGENTA = (255, 0, 255)
@@ -122,8 +123,8 @@ def test_joint_positions_are_subpixel_exact(seed: int) -> None:
     transform = _transform(AugmentSettings(scale_factor=0.3, rot_factor=40, rot_prob=1.0, flip=True))
     xy = _joint_xy(transform(image, box, joints, vis, np.random.default_rng(seed)))
     partner = COCO17.flip_permutation()
-    plain = _transform(AugmentSettings.off())(image, box, joints, vis, np.random.default_rng(0))["crop_box"]
-    got = transform(image, box, joints, vis, np.random.default_rng(seed))["crop_box"]
+    plain = _transform(AugmentSettings.off())(image, box, joints, vis, np.random.default_rng(0))["box"]
+    got = transform(image, box, joints, vis, np.random.default_rng(seed))["box"]
     flipped = not np.isclose(got[0] + got[2], plain[0] + plain[2])  # scale and rotation keep the centre
     checked = 0
     for j in range(0, 17, 2):
@@ -152,7 +153,7 @@ def test_flip_puts_each_joint_on_its_partners_marker_and_mirrors_the_box() -> No
     flips = 0
     for seed in range(8):
         sample = transform(image, box, joints, vis, np.random.default_rng(seed))
-        flipped = not np.array_equal(sample["crop_box"], plain["crop_box"])
+        flipped = not np.array_equal(sample["box"], plain["box"])
         flips += flipped
         crop, xy = _pixels(sample), _joint_xy(sample)
         for j in range(17):
@@ -161,8 +162,8 @@ def test_flip_puts_each_joint_on_its_partners_marker_and_mirrors_the_box() -> No
             assert np.abs(colour - colours[source]).max() < 12, (seed, j, source, colour)
         if flipped:  # crop centre mirrored: c_x -> W - c_x - 1
             w = image.shape[1]
-            c_plain = (plain["crop_box"][0] + plain["crop_box"][2]) / 2
-            c_flip = (sample["crop_box"][0] + sample["crop_box"][2]) / 2
+            c_plain = (plain["box"][0] + plain["box"][2]) / 2
+            c_flip = (sample["box"][0] + sample["box"][2]) / 2
             assert c_flip == pytest.approx(w - c_plain - 1, abs=1e-3)
     assert 0 < flips < 8
 
@@ -186,7 +187,7 @@ def test_no_augmentation_gives_the_inference_crop_bit_for_bit() -> None:
     center, scale = box_to_center_scale(box.astype(np.float64), INPUT[1] / INPUT[0])
     crops, cropped_boxes = crop_people(image, center[None], scale[None], INPUT)
     assert np.array_equal(sample["image"], crops[0])
-    assert np.array_equal(sample["crop_box"], cropped_boxes[0])
+    assert np.array_equal(sample["box"], cropped_boxes[0])
 
 
 def test_heatmap_targets_peak_at_the_warped_joints() -> None:
@@ -218,9 +219,9 @@ def test_scale_multiplier_is_clipped_gaussian() -> None:
 def test_scale_changes_the_crop_box_by_the_multiplier() -> None:
     image, box, joints, vis = _person(4)
     transform = _transform(AugmentSettings(scale_factor=0.3, rot_factor=0, flip=False))
-    base = _transform(AugmentSettings.off())(image, box, joints, vis, np.random.default_rng(0))["crop_box"]
+    base = _transform(AugmentSettings.off())(image, box, joints, vis, np.random.default_rng(0))["box"]
     for seed in range(5):
-        got = transform(image, box, joints, vis, np.random.default_rng(seed))["crop_box"]
+        got = transform(image, box, joints, vis, np.random.default_rng(seed))["box"]
         ratio = (got[2] - got[0]) / (base[2] - base[0])
         assert ratio == pytest.approx(random_scale(0.3, np.random.default_rng(seed)), rel=1e-5)
 
@@ -291,9 +292,9 @@ def test_dpg_jitter_follows_the_two_regimes() -> None:
 
 def test_dpg_setting_moves_the_crop() -> None:
     image, box, joints, vis = _person(4)
-    off = _transform(AugmentSettings.off())(image, box, joints, vis, np.random.default_rng(0))["crop_box"]
+    off = _transform(AugmentSettings.off())(image, box, joints, vis, np.random.default_rng(0))["box"]
     on = _transform(AugmentSettings(scale_factor=0, rot_factor=0, flip=False, dpg=True))
-    moved = [not np.allclose(on(image, box, joints, vis, np.random.default_rng(s))["crop_box"], off) for s in range(3)]
+    moved = [not np.allclose(on(image, box, joints, vis, np.random.default_rng(s))["box"], off) for s in range(3)]
     assert all(moved)
 
 

@@ -37,7 +37,7 @@ def test_validation_samples_equal_alphapose_bit_for_bit(cfg) -> None:
         sample = dataset[i]
         target = sample["target"].numpy()
         assert sample["image_id"] == golden["samples__image_id"][i] and sample["index"] == i
-        assert np.array_equal(sample["crop_box"].numpy(), golden["samples__crop_box"][i])
+        assert np.array_equal(sample["box"].numpy(), golden["samples__crop_box"][i])
         assert np.array_equal(sample["target_weight"].numpy().reshape(-1), golden["samples__target_weight"][i])
         assert np.array_equal(target.reshape(17, -1).argmax(axis=1), golden["samples__target_peak"][i])
         assert hashlib.sha256(target.tobytes()).hexdigest() == golden["samples__target_sha256"][i]
@@ -99,6 +99,7 @@ def test_people_filtered_as_alphapose(tmp_path: Path) -> None:
 
 
 def test_target_derived_by_hand() -> None:
+    from alphapose_kit.codecs import HeatmapCodec
     from alphapose_kit.data.coco import ValidationTransform
 
     # box 150 x 200 (aspect 0.75 already): centre (75, 100), scale (187.5, 250); crop x' = 1.024 (x - 75) + 96
@@ -108,20 +109,20 @@ def test_target_derived_by_hand() -> None:
     joints[2, :2, 0], joints[2, :2, 1] = (75, 100), 0  # not labelled: no Gaussian, weight 0
     label = PersonLabel(1, 1, Path("x.jpg"), np.array([0, 0, 150, 200], np.float64), joints, 150, 200)
     image = np.full((200, 150, 3), 128, np.uint8)
-    sample = ValidationTransform((256, 192), (64, 48))(image, label)
+    sample = ValidationTransform(HeatmapCodec(3, (256, 192), (64, 48)))(image, label)
     target = sample["target"].numpy()
     assert sample["target_weight"].numpy().reshape(-1).tolist() == [1, 1, 0]
     assert np.unravel_index(target[0].argmax(), (64, 48)) == (32, 24) and target[0, 32, 24] == 1
     assert np.unravel_index(target[1].argmax(), (64, 48)) == (32, 37)
     assert target[0, 32, 25] == pytest.approx(np.exp(-1 / 8)) and not target[2].any()
-    assert sample["crop_box"].tolist() == [-18.75, -25.0, 168.75, 225.0]
+    assert sample["box"].tolist() == [-18.75, -25.0, 168.75, 225.0]
     assert sample["image"].shape == (3, 256, 192)
 
 
 def test_samples_batch_in_a_dataloader(cfg) -> None:
     batch = next(iter(DataLoader(CocoKeypoints(ANN, COCO, cfg), batch_size=5)))
     assert batch["image"].shape == (5, 3, 256, 192) and batch["target"].shape == (5, 17, 64, 48)
-    assert batch["target_weight"].shape == (5, 17, 1, 1) and batch["crop_box"].dtype == torch.float32
+    assert batch["target_weight"].shape == (5, 17, 1, 1) and batch["box"].dtype == torch.float32
     assert batch["image_id"].tolist() == [785, 40083, 40083, 196141, 196141]
 
 
@@ -139,3 +140,25 @@ def test_errors_are_one_line(tmp_path: Path, cfg) -> None:
         two_joints.check_images(tmp_path)
     with pytest.raises(AkitError, match="predicts 17 joints but ann.json annotates 2"):
         CocoKeypoints(two_joints, tmp_path, cfg)
+
+
+def test_public_name_and_sample_keys(cfg) -> None:
+    import alphapose_kit.data
+
+    assert alphapose_kit.data.CocoKeypoints is CocoKeypoints
+    sample = CocoKeypoints(ANN, COCO, cfg)[0]
+    assert set(sample) == {"image", "target", "target_weight", "box", "image_id", "index"}
+
+
+def test_validation_targets_follow_the_configs_codec(cfg) -> None:
+    # an integral model validates on integral targets: the heatmap sample's peaks in normalised crop coordinates,
+    # x = (col * 4) / 192 - 0.5, y = (row * 4) / 256 - 0.5 up to the rounding to a heatmap cell
+    integral = CocoKeypoints(ANN, COCO, load_config(CONFIG, ["LOSS.TYPE", "L1JointRegression"]))[0]
+    heatmap = CocoKeypoints(ANN, COCO, cfg)[0]
+    assert tuple(integral["target"].shape) == (34,)
+    xy = (integral["target"].reshape(17, 2) + 0.5) * torch.tensor([192.0, 256.0])
+    peaks = heatmap["target"].reshape(17, -1).argmax(dim=1)
+    grid = torch.stack([peaks % 48, peaks // 48], dim=1).float()
+    labelled = heatmap["target_weight"].reshape(-1) > 0
+    assert torch.all((torch.trunc(xy / 4 + 0.5) - grid)[labelled] == 0)
+    assert torch.equal(integral["box"], heatmap["box"]) and torch.equal(integral["image"], heatmap["image"])

@@ -29,7 +29,7 @@ def test_training_sample_without_augmentation_is_the_validation_sample() -> None
     assert len(train) == len(val) == 12
     for i in (0, 5, 11):
         a, b = train[i], val[i]
-        for key in ("image", "target", "target_weight", "crop_box"):
+        for key in ("image", "target", "target_weight", "box"):
             assert a[key].dtype == b[key].dtype and torch.equal(a[key], b[key]), (i, key)
         assert a["image_id"] == b["image_id"] and a["index"] == i
 
@@ -40,22 +40,22 @@ def test_samples_depend_on_seed_epoch_and_index_only() -> None:
     first = dataset[3]
     assert torch.equal(dataset[3]["image"], first["image"])  # same epoch: same draw
     dataset.set_epoch(1)
-    assert not torch.equal(dataset[3]["crop_box"], first["crop_box"])  # next epoch: a new draw
+    assert not torch.equal(dataset[3]["box"], first["box"])  # next epoch: a new draw
     # the DataLoader's worker count does not change a single number
     dataset.set_epoch(2)
     batches = [next(iter(DataLoader(dataset, batch_size=6, num_workers=w))) for w in (0, 2)]
-    for key in ("image", "target", "target_weight", "crop_box"):
+    for key in ("image", "target", "target_weight", "box"):
         assert torch.equal(batches[0][key], batches[1][key]), key
 
 
 def test_dpg_phase_jitters_the_box() -> None:
     cfg = load_config("coco/fastpose_res50_256x192", NO_AUG)
     dataset = CocoKeypoints(ANN, COCO, cfg, train=True)
-    plain = dataset[0]["crop_box"]
+    plain = dataset[0]["box"]
     dataset.set_epoch(0, dpg=True)
-    assert not torch.equal(dataset[0]["crop_box"], plain)
+    assert not torch.equal(dataset[0]["box"], plain)
     dataset.set_epoch(0, dpg=False)
-    assert torch.equal(dataset[0]["crop_box"], plain)
+    assert torch.equal(dataset[0]["box"], plain)
 
 
 @pytest.mark.parametrize(("loss", "target_shape"), [("L1JointRegression", (34,)), ("MSELoss", (17, 64, 48))])

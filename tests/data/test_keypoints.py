@@ -69,7 +69,7 @@ def test_custom_set_from_json_and_registry(tmp_path: Path, monkeypatch: pytest.M
     custom = get_keypoint_set(str(path))
     assert custom.num_joints == 5 and custom.skeleton[-1] == (3, 4)
     cfg = load_config(None, opts=["DATA_PRESET.NUM_JOINTS", "5", "DATA_PRESET.KEYPOINT_SET", str(path)])
-    from alphapose_kit.models.loader import keypoint_set_of
+    from alphapose_kit.data.keypoints import keypoint_set_of
 
     assert keypoint_set_of(cfg).names == custom.names
     monkeypatch.setattr(keypoints_module, "_REGISTRY", dict(keypoints_module._REGISTRY))  # leave no set behind

@@ -309,6 +309,18 @@ def test_crop_people_channel_order_shapes_and_boxes() -> None:
     np.testing.assert_array_equal(b2, cropped)
 
 
+def test_crop_boxes_keeps_float64_detfile_precision() -> None:
+    # (10.1, 20.3, 110.7, 220.9): in float64 the centre y is 20.3 + 200.6 / 2 = 120.6 and the scale 200.6 * 1.25 =
+    # 250.75 (rounded to float32 after), in float32 the same sums give 120.59999 and 250.74998; crop_boxes, the
+    # crop step of inference, evaluation and calibration, keeps the array's precision as AlphaPose does
+    img = np.zeros((240, 320, 3), np.uint8)
+    box = np.array([[10.1, 20.3, 110.7, 220.9]])
+    _, b64 = crop_boxes(img, box)
+    _, b32 = crop_boxes(img, box.astype(F32))
+    assert b64[0, 3] - b64[0, 1] == F32(250.75) and b32[0, 3] - b32[0, 1] != F32(250.75)
+    np.testing.assert_array_equal(b32, crop_boxes(img, box.tolist())[1])  # a list is float32
+
+
 def test_crop_people_with_no_people_and_bad_images() -> None:
     crops, boxes = crop_people(np.zeros((10, 10, 3), np.uint8), np.zeros((0, 2)), np.zeros((0, 2)))
     assert crops.shape == (0, 3, 256, 192) and boxes.shape == (0, 4)

@@ -71,7 +71,7 @@ def test_embedded_custom_keypoint_set_is_registered() -> None:
     meta = pose_metadata(cfg, precision="fp32", fmt="onnx", dynamic_batch=False)
     meta["keypoint_set"] = {**meta["keypoint_set"], "name": "deploy_test_set"}
     back = config_from_metadata(meta)
-    from alphapose_kit.models.loader import keypoint_set_of
+    from alphapose_kit.data.keypoints import keypoint_set_of
 
     assert keypoint_set_of(back).name == "deploy_test_set"
     assert keypoint_set_of(back).flip_pairs == COCO17.flip_pairs

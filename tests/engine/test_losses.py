@@ -7,9 +7,17 @@ import numpy as np
 import pytest
 import torch
 
-from alphapose_kit.codecs import encode_pose
+from alphapose_kit.codecs import CombinedCodec, IntegralCodec
 from alphapose_kit.engine.accuracy import heatmap_accuracy, integral_accuracy
-from alphapose_kit.engine.losses import PoseCriterion, SymmetricIntegral, heatmap_mse_loss, integral_l1_loss
+from alphapose_kit.engine.losses import (
+    HeatmapCriterion,
+    PoseCriterion,
+    SymmetricIntegral,
+    criterion_for,
+    heatmap_mse_loss,
+    integral_l1_loss,
+)
+from alphapose_kit.errors import ConfigError
 
 
 def _peaks(n: int, k: int, points: dict[tuple[int, int], tuple[int, int]], h: int = 64, w: int = 48) -> torch.Tensor:
@@ -49,7 +57,7 @@ def test_integral_loss_by_hand_and_descent() -> None:
     logits = torch.full((1, 2, 64, 48), -80.0)
     logits[0, 0, 40, 12] = 80.0
     logits[0, 1, 10, 10] = 80.0
-    target, weight = encode_pose(np.array([[48.0, 160.0], [0.0, 0.0]]), np.array([1.0, 0.0]), "L1JointRegression")
+    target, weight = IntegralCodec(2).encode(np.array([[48.0, 160.0], [0.0, 0.0]]), np.array([1.0, 0.0]))
     t, w = torch.from_numpy(target)[None], torch.from_numpy(weight)[None]
     # target (48/192 - .5, 160/256 - .5) = (-0.25, 0.125): exact; the second joint is masked
     assert integral_l1_loss(logits, t, w).item() == pytest.approx(0.0, abs=1e-6)
@@ -106,11 +114,11 @@ def test_combined_criterion_is_the_weighted_sum() -> None:
     k, split = 136, 26
     rng = np.random.default_rng(0)
     pts = rng.uniform(10, 180, (k, 2))
-    (hm, reg), (hm_w, reg_w) = encode_pose(pts, np.ones(k), "Combined")
+    (hm, reg), (hm_w, reg_w) = CombinedCodec(k).encode(pts, np.ones(k))
     target = [torch.from_numpy(hm)[None], torch.from_numpy(reg)[None]]
     weight = [torch.from_numpy(hm_w)[None], torch.from_numpy(reg_w)[None]]
     out = torch.randn(1, k, 64, 48, generator=torch.Generator().manual_seed(1))
-    crit = PoseCriterion("Combined")
+    crit = criterion_for(CombinedCodec(k))
     expected = 100 * heatmap_mse_loss(out[:, :split], target[0], weight[0]) + 0.01 * integral_l1_loss(
         out[:, split:], target[1], weight[1]
     )
@@ -125,6 +133,21 @@ def test_criterion_from_config_and_bad_type() -> None:
     from alphapose_kit.config import load_config
 
     crit = PoseCriterion.from_config(load_config("coco/fastpose_res50_256x192"))
-    assert crit.loss_type == "MSELoss"
-    with pytest.raises(ValueError, match="LOSS.TYPE"):
-        PoseCriterion("SmoothL1")
+    assert crit.loss_type == "MSELoss" and isinstance(crit, HeatmapCriterion)
+    with pytest.raises(ConfigError, match="LOSS.TYPE 'SmoothL1' cannot be decoded"):
+        PoseCriterion.from_config(load_config("coco/fastpose_res50_256x192", ["LOSS.TYPE", "SmoothL1"]))
+
+
+def test_each_codec_trains_with_its_criterion_and_an_untrainable_one_is_refused() -> None:
+    from alphapose_kit.codecs import HeatmapCodec
+    from alphapose_kit.engine.losses import CombinedCriterion, IntegralCriterion
+
+    assert type(criterion_for(HeatmapCodec(17))) is HeatmapCriterion
+    assert type(criterion_for(IntegralCodec(17))) is IntegralCriterion
+    assert type(criterion_for(CombinedCodec(136))) is CombinedCriterion
+
+    class DecodeOnly(HeatmapCodec):
+        name = "DecodeOnlyTest"
+
+    with pytest.raises(ConfigError, match=r"^LOSS.TYPE 'DecodeOnlyTest' cannot be trained; use MSELoss, L1Joint"):
+        criterion_for(DecodeOnly(17))

@@ -18,7 +18,7 @@ import torch.multiprocessing as mp
 from torch.utils.data import Dataset
 
 import tests.engine.tiny_model  # noqa: F401  (registers TinyPoseTest)
-from alphapose_kit.codecs import encode_pose
+from alphapose_kit.codecs import HeatmapCodec
 from alphapose_kit.config import load_config
 from alphapose_kit.engine import checkpoints
 from alphapose_kit.engine.checkpoints import init_from, load_checkpoint, save_checkpoint
@@ -53,7 +53,7 @@ class Synthetic(Dataset):
         self.samples = []
         for _ in range(n):
             pts = rng.uniform(4, SIZE[1] - 4, (17, 2))
-            target, weight = encode_pose(pts, np.ones(17), "MSELoss", SIZE, (SIZE[0] // 4, SIZE[1] // 4))
+            target, weight = HeatmapCodec(17, SIZE, (SIZE[0] // 4, SIZE[1] // 4)).encode(pts, np.ones(17))
             self.samples.append((target, weight))
         self.nan_from_epoch = nan_from_epoch
         self.epoch = 0

@@ -11,15 +11,8 @@ import torch
 from alphapose_kit.data import keypoints
 from alphapose_kit.data.keypoints import COCO17, HALPE26, KeypointSet
 from alphapose_kit.errors import AkitError
-from alphapose_kit.ops.pose_nms import (
-    _exp,
-    _tmean,
-    _tsum,
-    default_oks_sigmas,
-    object_keypoint_similarity,
-    oks_pose_nms,
-    parametric_pose_nms,
-)
+from alphapose_kit.ops import default_oks_sigmas, object_keypoint_similarity, oks_pose_nms, parametric_pose_nms
+from alphapose_kit.ops.pnms import _exp, _tmean, _tsum
 from tests.paths import GOLDEN as GOLDEN_DIR
 
 GOLDEN = GOLDEN_DIR / "pose_nms_golden.npz"

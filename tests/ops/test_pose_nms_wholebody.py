@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from alphapose_kit.ops import parametric_pose_nms
 from alphapose_kit.ops.pnms_wholebody import parametric_nms_for, wholebody_pose_nms
-from alphapose_kit.ops.pose_nms import parametric_pose_nms
 from tests.paths import GOLDEN
 
 WHOLEBODY_GOLDEN = np.load(GOLDEN / "pose_nms_wholebody_golden.npz")

@@ -7,9 +7,11 @@ import pytest
 
 from alphapose_kit.data.keypoints import COCO17
 from alphapose_kit.evaluation.posetrack import joint_accumulators, summarize
-from alphapose_kit.track import UNTRACKED, IouTracker, PoseTracker
+from alphapose_kit.ops.similarity import box_iou, pose_oks
+from alphapose_kit.track import UNTRACKED, PoseTracker
 from alphapose_kit.track.kalman import BoxKalman
-from alphapose_kit.track.matching import assign, box_iou, pose_oks
+from alphapose_kit.track.matching import assign
+from tests.track.iou_tracker import IouTracker
 from tests.track.synthetic import crossing_scenes, make_sequence, run_tracker
 
 

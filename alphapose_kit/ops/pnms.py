@@ -1,38 +1,23 @@
-"""Pose-level non-maximum suppression: AlphaPose's parametric pose NMS and the OKS-NMS of its validate script.
+"""AlphaPose's parametric pose NMS (P-NMS), the body variant of ``pose_nms_body`` in alphapose/utils/pPose_nms.py
+(any number of joints K, used for COCO-17 and Halpe-26 alike).
 
-Both functions take one image's candidates as numpy arrays and return a :class:`PoseNMSResult`.
-
-``parametric_pose_nms`` is the body variant of AlphaPose's pPose-NMS (``pose_nms_body`` in alphapose/utils/pPose_nms.py;
-any number of joints K, used for COCO-17 and Halpe-26 alike). Its float32 arithmetic is the original's, done by the
-same torch kernels on the same per-row shapes (exp arguments whose result is subnormal excepted: float64 exp rounded
-gives torch's values there, which a test checks for every such float32), so picks, clusters, merged poses and person
-scores match the original bit for bit. It is vectorised: the similarity and match count of every candidate pair that
-could be absorbed are computed at once, then the greedy loop only indexes, and clusters of equal size are merged
-together. At 50 and 200 candidates it runs 15-45x faster than the original (scripts/bench_infer.py's P-NMS table).
-
-``oks_pose_nms`` is the alternative of ``scripts/validate.py --oks-nms``: rescoring, greedy OKS suppression, no
-merging. It works in float64 like the original.
+Its float32 arithmetic is the original's, done by the same torch kernels on the same per-row shapes (exp arguments
+whose result is subnormal excepted: float64 exp rounded gives torch's values there, which a test checks for every such
+float32), so picks, clusters, merged poses and person scores match the original bit for bit. It is vectorised: the
+similarity and match count of every candidate pair that could be absorbed are computed at once, then the greedy loop
+only indexes, and clusters of equal size are merged together. At 50 and 200 candidates it runs 15-45x faster than the
+original (scripts/bench_infer.py's P-NMS table).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from alphapose_kit.data.keypoints import get_keypoint_set
-from alphapose_kit.errors import AkitError
+from alphapose_kit.ops.nms_result import PoseNMSResult, check_inputs, empty_result, extent_areas, output_precision
 from alphapose_kit.ops.scores import person_score
-
-__all__ = [
-    "PoseNMSResult",
-    "default_oks_sigmas",
-    "object_keypoint_similarity",
-    "oks_pose_nms",
-    "parametric_pose_nms",
-]
 
 # Parametric pose NMS constants (body variant).
 DELTA1 = 1.0  # score-term temperature
@@ -44,11 +29,7 @@ MATCH_THRESHOLD = 5  # this many matching joints also put a candidate in the clu
 ALPHA = 0.1  # reference distance = ALPHA * longer box side
 MATCH_RADIUS_CAP = 7  # match radius = min(ref, 7)
 MERGE_RADIUS_CAP = 15  # merge radius = min(ref, 15)
-AREA_FACTOR = 1.5**2  # keypoint-extent area is scaled by this before the min_box_area test
 ZERO_SCORE = 1e-5  # keypoint scores that are exactly 0 become this
-
-# validate.py OKS-NMS constants.
-OKS_VISIBLE_SCORE = 0.2  # joints scoring above this make up the rescoring mean
 
 # Torch calls stay below torch's parallel grains, so that each runs on one thread (a fork/join per small call would
 # cost more than the work): 2048 elements for its vectorised math functions, 32768 for reductions.
@@ -58,93 +39,6 @@ _BLOCK = 1 << 20  # elements per array in one block of candidate pairs (bounds m
 _EXP_NORMAL_LIMIT = -87.5  # float32 exp is subnormal or 0 below this argument
 
 _F32 = np.float32
-
-
-@dataclass(frozen=True, eq=False)
-class PoseNMSResult:
-    """The poses kept by a pose NMS, in emission order (M poses, K joints).
-
-    picked: (M,) int64 input index of each kept pose.
-    boxes: (M, 4) float32 x1y1x2y2 detection box of the kept (picked) candidate.
-    box_scores: (M,) float32 detection score of the kept candidate.
-    keypoints: (M, K, 2) float32 (merged, for the parametric NMS).
-    keypoint_scores: (M, K) float32 (merged, for the parametric NMS).
-    scores: (M,) person score (:func:`alphapose_kit.ops.scores.person_score` of the merged joint scores) for the
-        parametric NMS, or the float64 rescored validate score for OKS-NMS.
-    clusters: M int64 arrays of the input indices each kept pose absorbed, ascending (AlphaPose's "idx").
-    """
-
-    picked: np.ndarray
-    boxes: np.ndarray
-    box_scores: np.ndarray
-    keypoints: np.ndarray
-    keypoint_scores: np.ndarray
-    scores: np.ndarray
-    clusters: tuple[np.ndarray, ...]
-
-    def __len__(self) -> int:
-        return len(self.picked)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Input handling
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def _as_inputs(boxes, box_scores, keypoints, keypoint_scores):
-    kp = np.asarray(keypoints, dtype=_F32)
-    if kp.ndim != 3 or kp.shape[2] != 2:
-        raise ValueError(f"keypoints must have shape (N, K, 2), got {kp.shape}")
-    n, k = kp.shape[:2]
-    kps = np.asarray(keypoint_scores, dtype=_F32)
-    if kps.shape == (n, k, 1):
-        kps = kps[:, :, 0]
-    if kps.shape != (n, k):
-        raise ValueError(f"keypoint_scores must have shape ({n}, {k}), got {kps.shape}")
-    bx = np.asarray(boxes, dtype=_F32).reshape(-1, 4) if np.size(boxes) else np.zeros((0, 4), _F32)
-    if bx.shape != (n, 4):
-        raise ValueError(f"boxes must have shape ({n}, 4), got {np.shape(boxes)}")
-    bs = np.asarray(box_scores, dtype=_F32).reshape(-1)
-    if bs.shape != (n,):
-        raise ValueError(f"box_scores must have {n} values, got shape {np.shape(box_scores)}")
-    return (
-        np.ascontiguousarray(bx),
-        np.ascontiguousarray(bs),
-        np.ascontiguousarray(kp),
-        np.ascontiguousarray(kps),
-    )
-
-
-def _output_precision(given, as_float32: np.ndarray) -> np.ndarray:
-    """The caller's array if it is float64, else the float32 working copy."""
-    array = np.asarray(given)
-    return array.reshape(as_float32.shape) if array.dtype == np.float64 and array.size else as_float32
-
-
-def _empty_result(k: int, score_dtype=_F32) -> PoseNMSResult:
-    return PoseNMSResult(
-        picked=np.zeros(0, np.int64),
-        boxes=np.zeros((0, 4), _F32),
-        box_scores=np.zeros(0, _F32),
-        keypoints=np.zeros((0, k, 2), _F32),
-        keypoint_scores=np.zeros((0, k), _F32),
-        scores=np.zeros(0, score_dtype),
-        clusters=(),
-    )
-
-
-def _extent_areas(poses: np.ndarray) -> np.ndarray:
-    """1.5^2 * width * height of each (K, 2) float32 pose's keypoint extent -> (M,) float32.
-
-    Extremes as Python's max()/min() over the joints, as the original: a NaN counts only when it is the first joint.
-    """
-
-    def side(v: np.ndarray) -> np.ndarray:
-        first = v[:, 0]
-        nan_first = np.isnan(first)
-        return np.where(nan_first, first, np.fmax.reduce(v, axis=1)) - np.where(nan_first, first, np.fmin.reduce(v, 1))
-
-    return _F32(AREA_FACTOR) * side(poses[:, :, 0]) * side(poses[:, :, 1])
 
 
 # Bit parity with the original: torch does what it does not round exactly (sqrt, exp and tanh: on x86 CPUs its sqrt is
@@ -311,11 +205,6 @@ def _merge(kp: np.ndarray, s: np.ndarray, merge_r: np.ndarray, picks: np.ndarray
     return poses, pose_scores
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Parametric pose NMS
-# ---------------------------------------------------------------------------------------------------------------
-
-
 def parametric_pose_nms(
     boxes,
     box_scores,
@@ -332,13 +221,13 @@ def parametric_pose_nms(
     Poses whose best (original or merged) joint score is below 0.3, or whose 1.5^2 * keypoint-extent area is
     below ``min_box_area``, are dropped without giving their cluster back. Output order = pick order.
     """
-    bx, bs, kp, s = _as_inputs(boxes, box_scores, keypoints, keypoint_scores)
+    bx, bs, kp, s = check_inputs(boxes, box_scores, keypoints, keypoint_scores)
     n, k = s.shape
     if n == 0:
-        return _empty_result(k)
+        return empty_result(k)
     s = np.where(s == 0, _F32(ZERO_SCORE), s)
     # float64 detections (a detection file) come back in float64 and score in float64, as in AlphaPose
-    out_boxes, out_box_scores = _output_precision(boxes, bx), _output_precision(box_scores, bs)
+    out_boxes, out_box_scores = output_precision(boxes, bx), output_precision(box_scores, bs)
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # reference distance in the boxes' own precision, as the original; the joints meet its float32 rounding
@@ -351,14 +240,14 @@ def parametric_pose_nms(
 
         keep = np.flatnonzero(~(np.max(s[picks], axis=1) < _F32(SCORE_THRESHOLD)))
         if not keep.size:
-            return _empty_result(k)
+            return empty_result(k)
         picks_kept = np.array(picks, np.int64)[keep]
         clusters = [clusters[j] for j in keep]
         merge_r = np.where(ref > MERGE_RADIUS_CAP, _F32(MERGE_RADIUS_CAP), ref)
         poses, pose_scores = _merge(kp, s, merge_r, picks_kept, clusters)
-        ok = ~(np.max(pose_scores, axis=1) < _F32(SCORE_THRESHOLD)) & ~(_extent_areas(poses) < _F32(min_box_area))
+        ok = ~(np.max(pose_scores, axis=1) < _F32(SCORE_THRESHOLD)) & ~(extent_areas(poses) < _F32(min_box_area))
     if not ok.any():
-        return _empty_result(k)
+        return empty_result(k)
     ids = picks_kept[ok]
     return PoseNMSResult(
         picked=ids,
@@ -368,108 +257,4 @@ def parametric_pose_nms(
         keypoint_scores=pose_scores[ok],
         scores=person_score(pose_scores[ok], out_box_scores[ids]),
         clusters=tuple(c for c, good in zip(clusters, ok, strict=True) if good),
-    )
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# OKS-NMS (scripts/validate.py --oks-nms)
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def default_oks_sigmas(num_joints: int) -> np.ndarray:
-    """Per-joint OKS sigmas of the registered keypoint set with ``num_joints`` joints (COCO-17, Halpe-26, ...)."""
-    try:
-        return get_keypoint_set(num_joints).sigma_array
-    except AkitError:
-        raise AkitError(
-            f"no default OKS sigmas for {num_joints} joints; pass sigmas with {num_joints} values"
-        ) from None
-
-
-def object_keypoint_similarity(ref_keypoints, keypoints, ref_area, areas, sigmas) -> np.ndarray:
-    """OKS of one (K, 2) pose against (M, K, 2) poses, all joints, float64 -> (M,).
-
-    OKS_j = mean_k exp(-d_jk^2 / (2 * (2 sigma_k)^2 * ((ref_area + areas_j) / 2 + eps))), eps = np.spacing(1): the
-    formula of AlphaPose's oks_iou (pycocotools' computeOks with the mean of the two areas, every joint visible).
-    """
-    ref = np.asarray(ref_keypoints, np.float64)
-    kps = np.asarray(keypoints, np.float64).reshape(-1, *ref.shape)
-    variances = (np.asarray(sigmas, np.float64) * 2) ** 2
-    mean_area = (np.float64(ref_area) + np.asarray(areas, np.float64).reshape(-1)) / 2 + np.spacing(1)
-    diff = kps - ref[None]
-    e = (diff[..., 0] ** 2 + diff[..., 1] ** 2) / variances / mean_area[:, None] / 2
-    return np.sum(np.exp(-e), axis=1) / ref.shape[0]
-
-
-def oks_pose_nms(
-    boxes,
-    box_scores,
-    keypoints,
-    keypoint_scores,
-    min_box_area: float = 0.0,
-    sigmas=None,
-    oks_threshold: float = 0.9,
-    areas=None,
-) -> PoseNMSResult:
-    """OKS-based pose NMS of AlphaPose's validate script for one image; poses are kept, never merged.
-
-    Each candidate is rescored: (det + mean + 1.25 * max of its joint scores) * mean of its joint scores above
-    0.2 (0 when none is). Greedy by descending score (the reversed default ``np.argsort``, as the original: equal
-    scores come in the order numpy's unstable sort leaves them, later detection first for small N), every remaining
-    candidate whose OKS with the kept pose exceeds ``oks_threshold`` (or is NaN)
-    is dropped. OKS = mean_k exp(-d^2 / (2 * (2 sigma_k)^2 * ((A_i + A_j) / 2 + eps))), all joints; A = ``areas``
-    (AlphaPose uses the cropped box) or else the box area. clusters = the kept pose and the poses it dropped.
-    ``min_box_area`` (an akit addition, off by default) drops kept poses the way the parametric NMS does.
-    Keypoints and joint scores are returned unchanged (zero scores are not replaced here).
-    """
-    bx, bs, kp, s = _as_inputs(boxes, box_scores, keypoints, keypoint_scores)
-    n, k = s.shape
-    sig = default_oks_sigmas(k) if sigmas is None else np.asarray(sigmas, np.float64).reshape(-1)
-    if sig.shape != (k,):
-        raise AkitError(f"OKS sigmas must have one value per joint ({k}), got {sig.size}")
-    if n == 0:
-        return _empty_result(k, np.float64)
-    if areas is None:
-        b64 = bx.astype(np.float64)
-        area = (b64[:, 2] - b64[:, 0]) * (b64[:, 3] - b64[:, 1])
-    else:
-        area = np.asarray(areas, np.float64).reshape(-1)
-        if area.shape != (n,):
-            raise ValueError(f"areas must have {n} values, got shape {np.shape(areas)}")
-
-    # validate.py's score, float32 det + np.mean + 1.25 * np.max; then x mean of the joint scores above 0.2 (float64,
-    # summed in joint order).
-    base = person_score(s, bs, mean=np.mean(s, axis=1))
-    s64 = s.astype(np.float64)
-    visible = s64 > OKS_VISIBLE_SCORE
-    n_visible = visible.sum(axis=1)
-    vis_sum = np.cumsum(np.where(visible, s64, 0.0), axis=1)[:, -1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vis_mean = np.where(n_visible > 0, vis_sum / np.maximum(n_visible, 1), 0.0)
-    score = vis_mean * base.astype(np.float64)
-
-    kp64 = kp.astype(np.float64)
-    order = np.argsort(score)[::-1]  # numpy's default sort, as the original (ties: see docstring)
-    kept, groups = [], []
-    while order.size:
-        i, rest = order[0], order[1:]
-        oks = object_keypoint_similarity(kp64[i], kp64[rest], area[i], area[rest], sig)
-        keep_rest = oks <= oks_threshold
-        kept.append(int(i))
-        groups.append(np.sort(np.concatenate([[i], rest[~keep_rest]])).astype(np.int64))
-        order = rest[keep_rest]
-
-    with np.errstate(invalid="ignore"):
-        sel = np.flatnonzero(~(_extent_areas(kp[kept]) < _F32(min_box_area)))
-    if not sel.size:
-        return _empty_result(k, np.float64)
-    ids = np.array(kept, np.int64)[sel]
-    return PoseNMSResult(
-        picked=ids,
-        boxes=bx[ids],
-        box_scores=bs[ids],
-        keypoints=kp[ids],
-        keypoint_scores=s[ids],
-        scores=score[ids],
-        clusters=tuple(groups[j] for j in sel),
     )
