@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from yacs.config import CfgNode
 
-from alphapose_kit.config import load_config
+from alphapose_kit.config import load_config, loss_type
 from alphapose_kit.data.keypoints import keypoint_set_of
 from alphapose_kit.data.sources import Frame, FrameSource, ThreadedReader, open_source
 from alphapose_kit.data.transforms import crop_boxes
@@ -31,7 +31,7 @@ from alphapose_kit.engine.options import DEFAULT_DETECTOR, PipelineOptions
 from alphapose_kit.errors import AkitError
 from alphapose_kit.io.results import FrameResult, alphapose_idx
 from alphapose_kit.models.loader import load_pose_model
-from alphapose_kit.ops import oks_pose_nms, parametric_pose_nms
+from alphapose_kit.ops import oks_pose_nms, parametric_nms_for
 from alphapose_kit.ops.scores import person_score
 from alphapose_kit.track import TrackingStage
 from alphapose_kit.utils.device import resolve_device
@@ -90,6 +90,8 @@ class PosePipeline:
         if opts.half and self.device.type != "cuda":
             raise AkitError("--half needs a CUDA device; drop --half or use --device cuda")
         self.keypoint_set = keypoint_set_of(self.cfg)
+        # AlphaPose's pose_nms: the whole-body variant for 133/136 joints, its regression constants unless heatmaps
+        self.parametric_nms = parametric_nms_for(self.keypoint_set.num_joints, loss_type(self.cfg) == "MSELoss")
         if pose_model is None and checkpoint is None:
             log.warning("PosePipeline without a checkpoint runs random weights")
         self.model = pose_model if pose_model is not None else load_pose_model(self.cfg, checkpoint, self.device)
@@ -223,7 +225,7 @@ class PosePipeline:
             )  # fmt: skip
         area = self.options.min_box_area
         if self.options.pose_nms == "pnms":
-            out = parametric_pose_nms(dets.boxes, dets.scores, coords, scores, min_box_area=area)
+            out = self.parametric_nms(dets.boxes, dets.scores, coords, scores, min_box_area=area)
         else:
             sigmas = self.keypoint_set.sigma_array if self.keypoint_set.sigmas else None
             out = oks_pose_nms(dets.boxes, dets.scores, coords, scores, min_box_area=area, sigmas=sigmas)

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from alphapose_kit.data.coco import read_rgb
 from alphapose_kit.data.transforms import crop_boxes
 from alphapose_kit.engine.estimator import PoseEstimator
-from alphapose_kit.ops import oks_pose_nms, parametric_pose_nms
+from alphapose_kit.ops import oks_pose_nms, parametric_nms_for
 from alphapose_kit.ops.scores import MAX_WEIGHT, person_score
 
 _F32 = np.float32
@@ -169,11 +169,13 @@ def det_records(
     pose_nms: str = "none",
     sigmas: np.ndarray | None = None,
     category_id: int = 1,
+    heatmap_loss: bool = True,
 ) -> list[dict[str, Any]]:
     """Detection pass records in AlphaPose's order, after its optional pose NMS (``none``, ``pnms``, ``oks``).
 
     ``none``: one record per entry, ``bbox`` = the entry's xywh in float32, score = det + mean + 1.25 * max.
-    ``pnms`` (``--ppose-nms``): per image, the parametric pose NMS on those records (det score recovered from the
+    ``pnms`` (``--ppose-nms``): per image, the parametric pose NMS (whole-body variant for 133/136 joints, with the
+    regression constants unless ``heatmap_loss``) on those records (det score recovered from the
     written score as validate.py does); merged poses, no ``bbox`` (pycocotools then takes the keypoints' extent).
     ``oks`` (``--oks-nms``): per image, OKS-NMS with the crop-box areas; kept records get the rescored score.
     """
@@ -208,7 +210,7 @@ def det_records(
             recovered = (
                 written - mean[members].astype(np.float64) - MAX_WEIGHT * s.max(axis=1).astype(np.float64)
             ).astype(_F32)
-            out = parametric_pose_nms(boxes, recovered, kp, s)
+            out = parametric_nms_for(kp.shape[1], heatmap_loss)(boxes, recovered, kp, s)
             for j in range(len(out.picked)):
                 records.append(
                     {

@@ -156,3 +156,29 @@ def test_start_up_leaves_torchvision_unimported() -> None:
     probe = "import sys, alphapose_kit.engine.infer, alphapose_kit.cli.app; print('torchvision' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("config", "people"),
+    [("halpe136/fastpose_res50_256x192", 32), ("halpe136/fastpose_dcn_res50_combined_256x192", 31),
+     ("halpe26/fastpose_res50_256x192", 31)],
+)  # fmt: skip
+def test_pose_nms_follows_the_joint_count(config: str, people: int) -> None:
+    """Two identical people among 30 others far away: AlphaPose's whole-body NMS for a heatmap network (136 joints)
+    normalises its match count by the 32 candidates and its similarity (at most 8.05) stays under 22.48, so both
+    copies are kept; with the regression constants of a Combined network the copies' similarity, 1.65 * (1 + 1 +
+    1.5) = 5.78, passes 3.6 and they merge, as the body NMS (26 joints) merges them by their matching joints."""
+    from alphapose_kit.data.sources import Frame
+
+    rng = np.random.default_rng(0)
+    k = 136 if config.startswith("halpe136") else 26
+    poses = [np.column_stack([x0 + rng.uniform(0, 100, k), rng.uniform(0, 200, k)]) for x0 in range(0, 9300, 300)]
+    poses.insert(1, poses[0])
+    kps = np.stack(poses).astype(np.float32)
+    scores = np.full(kps.shape[:2], 0.5, np.float32)
+    scores[:2] = 0.9
+    boxes = np.concatenate([kps.min(1), kps.max(1)], axis=1)
+    dets = Detections(boxes, np.full(len(kps), 0.9, np.float32))
+    pipeline = PosePipeline(config, detector=FixedBoxes([], []), device="cpu", pose_model=nn.Identity())
+    result = pipeline._finish_frame(Frame(0, "0.jpg", np.zeros((8, 8, 3), np.uint8)), dets, kps, scores)
+    assert len(result.boxes) == people
