@@ -56,12 +56,14 @@ class PoseEstimator:
         self.half = half
 
     def heatmaps(self, batch: torch.Tensor) -> torch.Tensor:
-        """Network output for one batch on ``device``, flip-merged when ``flip`` is on; float32."""
+        """Network output for one batch on ``device``, flip-merged when ``flip`` is on; float32. Only the first K
+        maps are kept, as AlphaPose's writer decodes its EVAL_JOINTS (FastPose_DUC_Dense adds maps past K)."""
         autocast = torch.autocast("cuda", dtype=torch.float16) if self.half else nullcontext()
+        k = self.num_joints
         with torch.inference_mode(), autocast:
-            heatmaps = self.network(batch)
+            heatmaps = self.network(batch)[:, :k]
             if self.flip:
-                flipped = self.network(torch.as_tensor(flip_images(batch)))
+                flipped = self.network(torch.as_tensor(flip_images(batch)))[:, :k]
                 heatmaps = torch.as_tensor(self.codec.flip_merge(heatmaps, flipped, self.flip_pairs))
         return heatmaps.float()
 

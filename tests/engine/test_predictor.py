@@ -182,3 +182,29 @@ def test_pose_nms_follows_the_joint_count(config: str, people: int) -> None:
     pipeline = PosePipeline(config, detector=FixedBoxes([], []), device="cpu", pose_model=nn.Identity())
     result = pipeline._finish_frame(Frame(0, "0.jpg", np.zeros((8, 8, 3), np.uint8)), dets, kps, scores)
     assert len(result.boxes) == people
+
+
+class DenseBranchHeatmaps(BrightnessHeatmaps):
+    """49 maps like FastPose_DUC_Dense: the 17 body maps see the spot, the 32 dense ones are brighter elsewhere."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        body = super().forward(x)[:, :17]
+        dense = torch.zeros(body.shape[0], 32, *body.shape[2:])
+        dense[:, :, 0, 0] = 100.0
+        return torch.cat([body, dense], 1)
+
+
+@pytest.mark.parametrize("flip", [False, True])
+def test_dense_networks_decode_their_body_joints_only(tmp_path: Path, flip: bool) -> None:
+    """FastPose_DUC_Dense gives 49 maps for NUM_JOINTS 17: the pipeline decodes the first 17, as AlphaPose's
+    writer does (EVAL_JOINTS), so the spot is found and nothing of the dense branch reaches the results."""
+    from alphapose_kit.config import load_config
+
+    cfg = load_config("coco/fastpose_duc_dense_dcn_res50_256x192", CFG_OPTS)
+    pipeline = PosePipeline(
+        cfg, detector=FixedBoxes([[96.0, 56.0, 224.0, 184.0]], [0.9]), device="cpu", flip=flip,
+        pose_model=DenseBranchHeatmaps(49),
+    )  # fmt: skip
+    (result,) = list(pipeline.run(write_images(tmp_path / "spot", [spot_image(176, 104)])))
+    assert result.keypoints.shape == (1, 17, 2)
+    assert np.array_equal(result.keypoints[0], np.tile(np.float32([180.0, 100.0]), (17, 1)))
