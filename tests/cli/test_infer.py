@@ -352,17 +352,27 @@ def test_wrong_truncated_and_mismatched_checkpoints(capsys, tmp_path, shared_dat
 
 
 def test_outdir_with_results_is_not_replaced_without_exist_ok(capsys, tmp_path, shared_data, pose_ckpt, coco_detfile):
-    image = str(shared_data / "coco" / "000000000785.jpg")
-    args = (image, "--checkpoint", str(pose_ckpt), "--detfile", str(coco_detfile), "-o", str(tmp_path), *SMALL)
-    code, err = infer(capsys, *args)
+    images = tmp_path / "images"
+    images.mkdir()
+    for name in ("000000000785.jpg", "000000040083.jpg"):
+        (images / name).write_bytes((shared_data / "coco" / name).read_bytes())
+    out = tmp_path / "out"
+    args = ("--checkpoint", str(pose_ckpt), "--detfile", str(coco_detfile), "-o", str(out), "--save-img", *SMALL)
+    code, err = infer(capsys, str(images), *args)
     assert code == 0, err
-    assert "1 frame, " in err  # the summary counts in words that agree with the number
-    before = (tmp_path / "alphapose-results.json").read_bytes()
-    code, err = infer(capsys, *args)
-    assert_one_line(code, err, "already holds results", "--exist-ok")
-    assert (tmp_path / "alphapose-results.json").read_bytes() == before
-    code, err = infer(capsys, *args, "--exist-ok", "-q")
+    assert "2 frames, " in err  # the summary counts in words that agree with the number
+    assert sorted(p.name for p in (out / "vis").iterdir()) == ["000000000785.jpg", "000000040083.jpg"]
+    (out / "notes.txt").write_text("mine")
+    before = (out / "alphapose-results.json").read_bytes()
+    code, err = infer(capsys, str(images / "000000000785.jpg"), *args)
+    assert_one_line(code, err, "already holds the outputs of an earlier akit infer", "--exist-ok")
+    assert (out / "alphapose-results.json").read_bytes() == before
+    code, err = infer(capsys, str(images / "000000000785.jpg"), *args, "--exist-ok", "-q")
     assert code == 0, err
+    # the earlier run's rendering of the other image is gone; a file akit did not write stays
+    assert [p.name for p in (out / "vis").iterdir()] == ["000000000785.jpg"]
+    assert (out / "notes.txt").read_text() == "mine"
+    assert {p["image_id"] for p in read_json(out / "alphapose-results.json")} == {"000000000785.jpg"}
 
 
 @pytest.mark.parametrize(
