@@ -553,17 +553,30 @@ def test_interrupt_writes_final_json_and_a_playable_video(tmp_path, long_video, 
     assert frames == len(streamed)
 
 
-def test_kill_keeps_every_streamed_frame(tmp_path, long_video, pose_ckpt, long_detfile) -> None:
+def test_kill_keeps_every_streamed_frame_and_eval_analyze_read_them(
+    capsys, tmp_path, long_video, pose_ckpt, long_detfile
+) -> None:
     out = tmp_path / "sigkill"
-    process = start_infer(long_video, out, pose_ckpt, long_detfile)
+    process = start_infer(long_video, out, pose_ckpt, long_detfile, "--track")
     wait_for_lines(out / "alphapose-results.jsonl", 2, process)
-    process.kill()
+    process.kill()  # SIGKILL: no handler runs, nothing is finished
     process.wait(timeout=60)
     text = (out / "alphapose-results.jsonl").read_text()
     complete = text[: text.rfind("\n") + 1].splitlines()
     frames = [json.loads(line)["frame"] for line in complete]  # every complete line parses
     assert frames == list(range(len(frames))) and len(frames) >= 2
     assert not (out / "alphapose-results.json").exists()
+    info = read_json(out / "run.json")  # written when the run started
+    assert info["status"] == "running" and info["source"] == str(long_video)
+    assert info["model"]["keypoint_set"]["name"] == "coco17" and len(info["model"]["keypoint_set"]["names"]) == 17
+    people = sum(len(json.loads(line)["people"]) for line in complete)
+    assert people >= len(frames)  # the one box of every frame gives a pose
+    code = main(["analyze", "angles", str(out), "-o", str(tmp_path / "angles")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "unfinished run" in err and "running" in err
+    rows = (tmp_path / "angles" / "angles.csv").read_text().splitlines()[1:]
+    assert len(rows) == people and sorted({int(r.split(",")[1]) for r in rows}) == frames
 
 
 def test_webcam_that_is_not_there(capsys, pose_ckpt) -> None:
