@@ -56,6 +56,9 @@ class PipelineOptions:
         for flag, value in (("--batch", self.batch), ("--det-batch", self.det_batch)):
             if value < 1:
                 raise AkitError(f"{flag} must be at least 1, got {value}")
+        for flag, threshold, what in (("--conf", self.conf, "a score"), ("--nms", self.nms, "an IoU")):
+            if threshold is not None and not 0 <= threshold <= 1:
+                raise AkitError(f"{flag} is {what} in [0, 1], got {threshold}")
         if self.min_box_area < 0:
             raise AkitError(f"--min-box-area must not be negative, got {self.min_box_area}")
         if self.det_size is not None and (self.det_size <= 0 or self.det_size % 32):

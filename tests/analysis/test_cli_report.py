@@ -106,7 +106,10 @@ def test_nothing_to_show_says_why(tmp_path, capsys):
     assert f"all {joints:,} joints below --min-score 0.3" in capsys.readouterr().err
     assert main(["analyze", "report", str(run), "--min-score", "0.3", "-o", str(tmp_path / "r")]) == 0
     assert f"all {joints:,} joints below --min-score 0.3" in capsys.readouterr().err
-    assert f"Nothing to analyse: all {joints:,} joints below --min-score 0.3" in (tmp_path / "r" / "report.html").read_text()
+    assert (
+        f"Nothing to analyse: all {joints:,} joints below --min-score 0.3"
+        in (tmp_path / "r" / "report.html").read_text()
+    )
     empty = write_results(tmp_path / "empty", [])
     assert main(["analyze", "report", str(empty), "-o", str(tmp_path / "e")]) == 0
     assert "holds no people (an empty results list)" in capsys.readouterr().err

@@ -615,6 +615,10 @@ def test_bad_flag_values_fail_before_any_work(capsys, tmp_path, shared_data, mon
         (["--min-box-area", "-1"], "must not be negative"),
         (["--detfile", "d.json", "--conf", "0.5"], "do not apply with --detfile"),
         (["--detfile", "d.json", "-d", "yolov5s"], "do not apply with --detfile"),
+        (["--conf", "2.0"], "--conf is a score in [0, 1], got 2.0"),  # checked before any weights are fetched
+        (["--conf", "-0.1"], "--conf is a score in [0, 1]"),
+        (["--nms", "1.5"], "--nms is an IoU in [0, 1], got 1.5"),
+        (["--nms", "nan"], "--nms is an IoU in [0, 1], got nan"),
     ):
         code, err = infer(capsys, image, *flags)
         assert_one_line(code, err, needle)
