@@ -1,7 +1,7 @@
 """``akit infer`` as a library call: resolve config and weights, run the pipeline, write outputs, report speed.
 
-Interrupting (Ctrl-C) still writes the final JSON from every finished frame; a hard kill leaves the JSON Lines
-stream, one finished frame per line.
+Interrupting (Ctrl-C, SIGTERM) is taken at frame boundaries and still writes the final JSON from every finished
+frame; a hard kill leaves the JSON Lines stream, one finished frame per line, and a run.json saying ``running``.
 """
 
 from __future__ import annotations
