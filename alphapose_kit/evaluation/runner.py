@@ -29,7 +29,6 @@ from alphapose_kit.engine.distributed import DistContext, broadcast_object, init
 from alphapose_kit.engine.estimator import PoseEstimator
 from alphapose_kit.errors import AkitError
 from alphapose_kit.evaluation.detections import (
-    EVAL_DETECTOR_SETTINGS,
     DetectionEntries,
     detect_people,
     detection_entries,
@@ -149,9 +148,9 @@ def _evaluate_model(
     entries = _detection_file(det_source, annotations) if det_source and detector is None else None
     ran_detector = bool(det_source) and entries is None
     if ran_detector and detector is None:  # loaded before the pose model: a bad name or weights fail at once
-        detector = load_detector(
-            str(det_source), weights=opts.detector_weights, device=str(ctx.device), **EVAL_DETECTOR_SETTINGS
-        )
+        # at the thresholds of configs/detector/<name>.yaml: for yolov3-spp AlphaPose's (detector/yolo_cfg.py, the
+        # ones its write_coco_json evaluation uses), low so that AP is not cut short
+        detector = load_detector(str(det_source), weights=opts.detector_weights, device=str(ctx.device))
     if use_gt and not det_source and opts.pose_nms != "none":
         log.warning("--pose-nms applies to detected boxes only; AlphaPose's ground-truth pass has none")
     if model is None:
