@@ -297,7 +297,7 @@ def evaluate_posetrack(
 ) -> dict[str, Any]:
     """poseval's tracking metrics for every annotated video; also written to ``outdir/metrics.json`` when given."""
     from alphapose_kit.io.atomic import atomic_write_text
-    from alphapose_kit.io.writers import ensure_writable_dir
+    from alphapose_kit.io.run_dir import ensure_writable_dir
 
     sequences = load_annotations(ann_dir)
     accumulators = []
