@@ -171,7 +171,8 @@ def test_track_keeps_each_person_s_id_and_writes_run_json(capsys, tmp_path, shar
     assert len(ids["left"]) == 1 and len(ids["right"]) == 1 and ids["left"] != ids["right"]
     info = read_json(out / "run.json")
     assert (info["fps"], info["frames"], info["width"], info["height"]) == (5.0, 5, 960, 540)
-    assert info["options"]["track"] is True and info["model"]["keypoint_set"] == "coco17"
+    assert info["options"]["track"] is True and info["status"] == "done"
+    assert info["model"]["keypoint_set"]["name"] == "coco17"  # the set's definition travels with the results
 
 
 def test_smooth_needs_track(capsys, shared_data, pose_ckpt) -> None:
