@@ -552,6 +552,8 @@ def test_interrupt_writes_final_json_and_a_playable_video(tmp_path, long_video, 
     while capture.read()[0]:
         frames += 1
     assert frames == len(streamed)
+    info = read_json(out / "run.json")
+    assert info["status"] == "interrupted" and info["frames"] == len(streamed)
 
 
 def test_kill_keeps_every_streamed_frame_and_eval_analyze_read_them(
