@@ -14,6 +14,7 @@ import numpy as np
 from alphapose_kit.analysis.angles import compute_angles, parse_specs
 from alphapose_kit.analysis.plots import MAX_PANELS, angles_png, reps_png
 from alphapose_kit.analysis.series import Recording
+from alphapose_kit.analysis.summaries import compare_result, falls_result, reps_result
 from alphapose_kit.errors import AkitError
 from alphapose_kit.io.render import draw_poses
 from alphapose_kit.io.results import FrameResult
@@ -111,8 +112,6 @@ def key_frame_jpeg(rec: Recording, frame: int, min_score: float) -> bytes:
 
 
 def _reps_section(rec: Recording, inputs: Any, exercise: str) -> tuple[str, dict[int, list[dict]]]:
-    from alphapose_kit.analysis.tasks import reps_result
-
     if not rec.fps:
         return _note("No frame rate (no run.json with fps): pass --fps to count repetitions."), {}
     summary, rows = reps_result(rec, inputs, exercise)
@@ -146,8 +145,6 @@ def _reps_section(rec: Recording, inputs: Any, exercise: str) -> tuple[str, dict
 
 
 def _compare_section(rec: Recording, ref: Recording | None, inputs: Any, mirror: bool) -> str:
-    from alphapose_kit.analysis.tasks import compare_result
-
     if ref is None:
         return _note("No reference movement given (--reference).")
     parts = []
@@ -167,8 +164,6 @@ def _compare_section(rec: Recording, ref: Recording | None, inputs: Any, mirror:
 
 
 def _falls_section(rec: Recording, inputs: Any) -> tuple[str, list[dict]]:
-    from alphapose_kit.analysis.tasks import falls_result
-
     if not rec.fps:
         return _note("No frame rate (no run.json with fps): pass --fps to look for falls."), []
     events = falls_result(rec, inputs)
@@ -201,8 +196,10 @@ def _key_frames_section(rec: Recording, inputs: Any, reps: dict[int, list[dict]]
     return "".join(parts)
 
 
-def build_report(rec: Recording, inputs: Any, ref: Recording | None, exercise: str, mirror: bool) -> str:
-    """The whole page as one HTML string."""
+def build_report(
+    rec: Recording, inputs: Any, ref: Recording | None, exercise: str, mirror: bool, empty: str | None = None
+) -> str:
+    """The whole page as one HTML string; ``empty`` is why there is nothing to show (said at the top), if so."""
     tracks = rec.select(inputs.person)
     info = rec.run_info
     summary = _table(
@@ -231,7 +228,7 @@ def build_report(rec: Recording, inputs: Any, ref: Recording | None, exercise: s
             "Nobody was tracked in these results."
         )
     sections = [
-        _section("summary", "Summary", summary),
+        _section("summary", "Summary", summary + (_note(empty[0].upper() + empty[1:] + ".") if empty else "")),
         _section("angles", "Angles", angles_body),
         _section("reps", "Repetitions", reps_body),
         _section("comparison", "Comparison", compare_body),

@@ -1,8 +1,9 @@
 """Per-person time series from ``alphapose-results.json`` (and its ``run.json``): the input of every analysis.
 
 Records are grouped by track id (``idx``, as ``akit infer --track`` writes it). Results written without tracking
-(``idx`` not an int) are tracked here with :class:`~alphapose_kit.track.PoseTracker`. A frame's index is the number
-in its image name (``<index>.jpg``, AlphaPose's video frame names), or else the order the names first appear.
+(run.json says so, or an ``idx`` is not an int or repeats within a frame) have no people over time: each record is
+its own one-frame "person" (fine for angles per person; analyses over time refuse them). A frame's index is the
+number in its image name (``<index>.jpg``, AlphaPose's video frame names), or else the order the names first appear.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import numpy as np
 
 from alphapose_kit.data.keypoints import KeypointSet, get_keypoint_set
 from alphapose_kit.errors import AkitError
-from alphapose_kit.io.run_info import read_run_info
-from alphapose_kit.io.writers import JSON_NAME
+from alphapose_kit.io.run_info import read_run_info, run_keypoint_set
+from alphapose_kit.io.run_results import locate_results, stream_records
 
 log = logging.getLogger("akit.analysis")
 
@@ -47,6 +48,15 @@ class Recording:
     path: Path
     run_info: dict[str, Any] = field(default_factory=dict)
     image_ids: dict[int, str] = field(default_factory=dict)  # frame index -> image name (for key frames)
+    tracked: bool = True  # False: the results carry no track ids, each record is a person of its own
+
+    def require_tracks(self, analysis: str) -> None:
+        """One line when ``analysis`` (over time) is asked of results without track ids."""
+        if not self.tracked:
+            raise AkitError(
+                f"{self.path} has no track ids (written without --track), so {analysis} cannot follow a person "
+                "over time; run akit infer --track first (akit analyze angles works per person without)"
+            )
 
     def require_fps(self) -> float:
         """The frame rate, or one line saying how to give it."""
@@ -73,14 +83,13 @@ def _loads(data: bytes) -> Any:
         return json.loads(data)
 
 
-def resolve_results(path: str | Path) -> Path:
-    """A results file, or the run folder holding ``alphapose-results.json``; one line when there is none."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / JSON_NAME
+def resolve_results(path: str | Path) -> tuple[Path, bool]:
+    """A results file, or the run folder holding ``alphapose-results.json`` (or only the JSONL stream of a run that
+    never finished), and whether it is such a stream; one line when there is none."""
+    path, streamed = locate_results(path)
     if not path.is_file():
         raise AkitError(f"results file not found: {path}")
-    return path
+    return path, streamed
 
 
 def _frame_indices(image_ids: list[str]) -> np.ndarray:
@@ -91,23 +100,28 @@ def _frame_indices(image_ids: list[str]) -> np.ndarray:
     return np.array([order.setdefault(i, len(order)) for i in image_ids], np.int64)
 
 
-def _track_ids(records: list[dict], frames: np.ndarray, keypoints, scores, boxes) -> np.ndarray:
-    """The records' int idx, or ids from running the tracker frame by frame when the results were not tracked."""
+def _track_ids(records: list[dict], frames: np.ndarray, info: dict[str, Any]) -> np.ndarray | None:
+    """The records' int track ids, or None when the results were not tracked."""
+    if (info.get("options") or {}).get("track") is False:
+        return None
     raw = [r.get("idx") for r in records]
-    if all(isinstance(i, int) and not isinstance(i, bool) for i in raw):
-        return np.array(raw, np.int64)
-    from alphapose_kit.track import PoseTracker
-
-    log.info("results have no track ids; tracking them now")
-    ids = np.full(len(records), -1, np.int64)
-    box_scores = np.array([float(r.get("score", 1.0)) for r in records])
-    box_scores = np.clip(box_scores / max(box_scores.max(initial=1.0), 1.0), 0, 1)  # person scores go up to ~3
-    tracker = PoseTracker(track_thresh=0.0, low_thresh=0.0, new_track_thresh=0.0)
-    order = np.argsort(frames, kind="stable")
-    bounds = np.flatnonzero(np.diff(frames[order])) + 1
-    for chunk in np.split(order, bounds):
-        ids[chunk] = tracker.update(boxes[chunk], box_scores[chunk], keypoints[chunk], scores[chunk])
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in raw):
+        return None
+    ids = np.array(raw, np.int64)
+    pairs = np.stack([frames, ids], axis=1)
+    if len(np.unique(pairs, axis=0)) != len(pairs):  # one id twice in a frame: detection ids, not tracks
+        return None
     return ids
+
+
+def _keypoint_set(name: str | None, info: dict[str, Any], num_joints: int) -> KeypointSet:
+    """``--keypoints``, else run.json's set (its definition travels with the results), else by joint count."""
+    if name:
+        return get_keypoint_set(name)
+    recorded = run_keypoint_set(info)
+    if isinstance(recorded, KeypointSet):
+        return recorded
+    return get_keypoint_set(recorded or num_joints)
 
 
 def load_recording(
@@ -115,9 +129,9 @@ def load_recording(
 ) -> Recording:
     """Read a results file (or run folder) into tracks; ``fps`` overrides run.json's; ``keypoints`` names the set
     (default: run.json's, else by joint count); tracks shorter than ``min_frames`` are left out."""
-    path = resolve_results(results)
+    path, streamed = resolve_results(results)
     try:
-        records = _loads(path.read_bytes())
+        records = stream_records(path) if streamed else _loads(path.read_bytes())
     except (OSError, ValueError) as exc:
         raise AkitError(f"cannot read {path} ({exc})") from None
     if not isinstance(records, list):
@@ -127,8 +141,7 @@ def load_recording(
     if fps is not None and fps <= 0:
         raise AkitError(f"--fps must be positive, got {fps}")
     if not records:
-        name = keypoints or (info.get("model") or {}).get("keypoint_set") or "coco17"
-        return Recording({}, get_keypoint_set(name), rate, path, info)
+        return Recording({}, _keypoint_set(keypoints, info, 17), rate, path, info)
     for n, record in enumerate(records):
         missing = [k for k in ("image_id", "keypoints", "box") if not isinstance(record, dict) or k not in record]
         if missing:
@@ -142,8 +155,7 @@ def load_recording(
     if triples.ndim != 2 or triples.shape[1] % 3:
         raise AkitError(f"{path}: keypoints are not (x, y, score) triples of one length")
     num_joints = triples.shape[1] // 3
-    name = keypoints or (info.get("model") or {}).get("keypoint_set") or num_joints
-    keypoint_set = get_keypoint_set(name)
+    keypoint_set = _keypoint_set(keypoints, info, num_joints)
     if keypoint_set.num_joints != num_joints:
         raise AkitError(
             f"keypoint set {keypoint_set.name} has {keypoint_set.num_joints} joints, results have {num_joints}"
@@ -151,7 +163,10 @@ def load_recording(
     triples = triples.reshape(-1, num_joints, 3)
     boxes[:, 2:] += boxes[:, :2]  # xywh -> x1y1x2y2
     frames = _frame_indices(image_ids)
-    ids = _track_ids(records, frames, triples[..., :2], triples[..., 2], boxes)
+    ids = _track_ids(records, frames, info)
+    tracked = ids is not None
+    if ids is None:
+        ids = np.arange(len(records), dtype=np.int64)
     tracks = {}
     keep = ids >= 0
     order = np.lexsort((frames, ids))
@@ -163,4 +178,4 @@ def load_recording(
         track_id = int(ids[chunk[0]])
         tracks[track_id] = Track(track_id, frames[chunk], triples[chunk, :, :2], triples[chunk, :, 2], boxes[chunk])
     names = dict(zip(frames.tolist(), image_ids, strict=True))
-    return Recording(tracks, keypoint_set, rate, path, info, names)
+    return Recording(tracks, keypoint_set, rate, path, info, names, tracked)

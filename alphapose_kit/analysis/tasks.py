@@ -1,6 +1,8 @@
 """The ``akit analyze`` commands as library calls: read results (or infer them from a video), analyse, write files.
 
-Each function returns the paths it wrote; every file is written atomically into ``outdir``.
+Each function returns the paths it wrote; every file is written atomically into ``outdir`` (``-o``, else the next
+``runs/analyze/expN``; the folder rule is :mod:`alphapose_kit.io.run_dir`'s). An analysis over time (reps, compare,
+falls, report) needs tracked results; one with nothing to show says why on stderr (and in the report).
 """
 
 from __future__ import annotations
@@ -8,44 +10,42 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from alphapose_kit.analysis.angles import MIN_SCORE, angles_csv, compute_angles, parse_specs
-from alphapose_kit.analysis.compare import compare_tracks
-from alphapose_kit.analysis.falls import detect_falls
-from alphapose_kit.analysis.plots import angles_png, compare_png, reps_png
-from alphapose_kit.analysis.reps import check_exercise, make_plan, track_reps
+from alphapose_kit.analysis.angles import angles_csv, compute_angles, parse_specs
+from alphapose_kit.analysis.plots import angles_png, reps_png
+from alphapose_kit.analysis.reps import check_exercise
 from alphapose_kit.analysis.series import Recording, load_recording
+from alphapose_kit.analysis.summaries import Inputs, compare_result, falls_result, nothing_to_show, reps_result
 from alphapose_kit.data.sources import VIDEO_SUFFIXES
 from alphapose_kit.errors import AkitError
 from alphapose_kit.io.atomic import atomic_write_bytes
-from alphapose_kit.io.writers import ensure_writable_dir, next_run_dir
+from alphapose_kit.io.run_dir import run_dir
+from alphapose_kit.io.writers import JSON_NAME
+
+__all__ = ["Inputs", "analyze_angles", "analyze_compare", "analyze_falls", "analyze_report", "analyze_reps"]
 
 log = logging.getLogger("akit.analysis")
+INFERENCE_DIR = "inference"  # where a video given to analyze is inferred, inside the output folder
 
 
-@dataclasses.dataclass
-class Inputs:
-    """Where to read and write, and how to read: shared by every command."""
-
-    results: str | Path
-    outdir: str | Path | None = None
-    fps: float | None = None
-    person: int | None = None
-    keypoints: str | None = None
-    min_score: float = MIN_SCORE
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.min_score <= 1:
-            raise AkitError(f"--min-score is a keypoint score in [0, 1], got {self.min_score}")
+def _is_video(path: str | Path | None) -> bool:
+    return path is not None and Path(path).suffix.lower() in VIDEO_SUFFIXES
 
 
-def output_dir(outdir: str | Path | None) -> Path:
-    """``outdir``, or a fresh ``runs/analyze/expN``."""
-    return ensure_writable_dir(outdir or next_run_dir("runs/analyze"))
+@contextmanager
+def output_dir(inputs: Inputs, outputs: Sequence[str], reference: str | Path | None = None) -> Iterator[Path]:
+    """The folder this command writes ``outputs`` into (plus the inference of a video input or reference)."""
+    written = list(outputs)
+    if _is_video(inputs.results):
+        written.append(INFERENCE_DIR)
+    if _is_video(reference):
+        written.append(f"{Path(str(reference)).stem}/{INFERENCE_DIR}")
+    with run_dir("analyze", inputs.outdir, written, exist_ok=inputs.exist_ok) as outdir:
+        yield outdir
 
 
 def write_file(path: Path, data: bytes | str) -> Path:
@@ -57,117 +57,86 @@ def _json(data: Any) -> str:
     return json.dumps(data, indent=2, allow_nan=False, default=float) + "\n"
 
 
-def infer_video(video: str | Path, outdir: Path) -> Path:
-    """Run ``akit infer --track`` with the default models on ``video``; returns its results file."""
+def infer_video(video: str | Path, outdir: Path, inputs: Inputs) -> Path:
+    """Run ``akit infer --track`` on ``video`` (with the model flags given to analyze, else the defaults) into
+    ``outdir/inference``; returns its results file."""
     from alphapose_kit.engine.infer import run_inference
     from alphapose_kit.engine.options import InferOptions
 
-    run_inference(InferOptions(source=str(video), outdir=str(outdir / "inference"), track=True, quiet=True))
-    return outdir / "inference" / "alphapose-results.json"
+    folder = outdir / INFERENCE_DIR
+    options = dataclasses.replace(
+        inputs.infer or InferOptions(), source=str(video), outdir=str(folder), track=True, quiet=True
+    )
+    run_inference(options)
+    return folder / JSON_NAME
 
 
 def open_recording(inputs: Inputs, outdir: Path, results: str | Path | None = None) -> Recording:
     """The results to analyse: a results file, a run folder, or a video (inferred first into ``outdir``)."""
     path = Path(results if results is not None else inputs.results)
-    if path.suffix.lower() in VIDEO_SUFFIXES:
+    if _is_video(path):
         if not path.is_file():
             raise AkitError(f"video not found: {path}")
-        path = infer_video(path, outdir if results is None else outdir / path.stem)
+        path = infer_video(path, outdir if results is None else outdir / path.stem, inputs)
     return load_recording(path, inputs.fps, inputs.keypoints)
 
 
+def warn_if_empty(rec: Recording, inputs: Inputs) -> str | None:
+    """Say on stderr why the analysis of ``rec`` has nothing to show; returns that reason (None: all is well)."""
+    reason = nothing_to_show(rec, inputs)
+    if reason:
+        log.warning(reason)
+    return reason
+
+
 def analyze_angles(inputs: Inputs, angles: list[str] | None = None) -> list[Path]:
-    """angles.csv (one row per track and frame) and angles.png."""
-    outdir = output_dir(inputs.outdir)
-    rec = open_recording(inputs, outdir)
-    specs = parse_specs(angles, rec.keypoint_set)
-    rows = [(track, compute_angles(track, specs, inputs.min_score)) for track in rec.select(inputs.person)]
-    names = [s.name for s in specs]
-    return [
-        write_file(outdir / "angles.csv", angles_csv(rows, names, rec.fps)),
-        write_file(outdir / "angles.png", angles_png(rows, rec.fps)),
-    ]
-
-
-def reps_result(rec: Recording, inputs: Inputs, exercise: str, **plan_args: Any) -> tuple[dict, list]:
-    """The reps.json content and the plot rows (track, signal, reps) of every selected track."""
-    plan = make_plan(exercise, rec.keypoint_set, **plan_args)
-    fps = rec.require_fps()
-    rows, all_reps = [], []
-    for track in rec.select(inputs.person):
-        reps = track_reps(track, plan, fps, inputs.min_score)
-        rows.append((track, plan.signal(track, inputs.min_score), reps))
-        all_reps.extend(reps)
-    summary = {
-        "exercise": plan.exercise,
-        "angles": [s.name for s in plan.specs],
-        "combine": plan.combine,
-        "low": plan.low,
-        "high": plan.high,
-        "target": plan.target,
-        "fps": fps,
-        "count": len(all_reps),
-        "per_track": {str(track.track_id): len(reps) for track, _, reps in rows},
-        "reps": all_reps,
-    }
-    return summary, rows
+    """angles.csv (one row per track and frame; untracked results: per person) and angles.png."""
+    with output_dir(inputs, ("angles.csv", "angles.png")) as outdir:
+        rec = open_recording(inputs, outdir)
+        specs = parse_specs(angles, rec.keypoint_set)
+        warn_if_empty(rec, inputs)
+        rows = [(track, compute_angles(track, specs, inputs.min_score)) for track in rec.select(inputs.person)]
+        names = [s.name for s in specs]
+        return [
+            write_file(outdir / "angles.csv", angles_csv(rows, names, rec.fps)),
+            write_file(outdir / "angles.png", angles_png(rows, rec.fps)),
+        ]
 
 
 def analyze_reps(inputs: Inputs, exercise: str = "squat", **plan_args: Any) -> list[Path]:
     """reps.json (count, reps) and reps.png."""
-    outdir = output_dir(inputs.outdir)
-    rec = open_recording(inputs, outdir)
-    summary, rows = reps_result(rec, inputs, exercise, **plan_args)
-    return [
-        write_file(outdir / "reps.json", _json(summary)),
-        write_file(outdir / "reps.png", reps_png(rows, summary["fps"], summary["low"], summary["high"])),
-    ]
-
-
-def compare_result(
-    rec_a: Recording, rec_b: Recording, person_a: int | None, person_b: int | None, mirror: bool, min_score: float
-) -> tuple[dict, bytes]:
-    """compare.json content and compare.png for one track of each (default: the longest)."""
-    if rec_a.keypoint_set.names != rec_b.keypoint_set.names:
-        raise AkitError(
-            f"the movements use different keypoint sets ({rec_a.keypoint_set.name}, {rec_b.keypoint_set.name})"
-        )
-    a, b = rec_a.select(person_a), rec_b.select(person_b)
-    if not a or not b:
-        raise AkitError("nothing to compare: a results file has no tracked person")
-    result = compare_tracks(a[0], b[0], rec_a.keypoint_set, mirror=mirror, min_score=min_score)
-    specs = parse_specs(None, rec_a.keypoint_set)
-    path = np.array(result["path"])
-    index = np.stack([np.searchsorted(a[0].frames, path[:, 0]), np.searchsorted(b[0].frames, path[:, 1])], axis=1)
-    figure = compare_png(compute_angles(a[0], specs, min_score), compute_angles(b[0], specs, min_score), index)
-    for key, rec in (("fps_a", rec_a), ("fps_b", rec_b)):
-        result[key] = rec.fps
-    return result, figure
+    with output_dir(inputs, ("reps.json", "reps.png")) as outdir:
+        rec = open_recording(inputs, outdir)
+        rec.require_tracks("akit analyze reps")
+        warn_if_empty(rec, inputs)
+        summary, rows = reps_result(rec, inputs, exercise, **plan_args)
+        return [
+            write_file(outdir / "reps.json", _json(summary)),
+            write_file(outdir / "reps.png", reps_png(rows, summary["fps"], summary["low"], summary["high"])),
+        ]
 
 
 def analyze_compare(
     inputs: Inputs, reference: str | Path, person_b: int | None = None, mirror: bool = False
 ) -> list[Path]:
     """compare.json (similarity, DTW distance, path, per-joint deviation) and compare.png."""
-    outdir = output_dir(inputs.outdir)
-    rec_a = open_recording(inputs, outdir)
-    rec_b = open_recording(inputs, outdir, results=reference)
-    result, figure = compare_result(rec_a, rec_b, inputs.person, person_b, mirror, inputs.min_score)
-    return [write_file(outdir / "compare.json", _json(result)), write_file(outdir / "compare.png", figure)]
-
-
-def falls_result(rec: Recording, inputs: Inputs) -> list[dict]:
-    """Fall events of every selected track, in time order."""
-    fps = rec.require_fps()
-    events = [e for track in rec.select(inputs.person) for e in detect_falls(track, rec.keypoint_set, fps)]
-    return sorted(events, key=lambda e: (e["time_s"], e["track_id"]))
+    with output_dir(inputs, ("compare.json", "compare.png"), reference) as outdir:
+        rec_a = open_recording(inputs, outdir)
+        rec_b = open_recording(inputs, outdir, results=reference)
+        for rec in (rec_a, rec_b):
+            rec.require_tracks("akit analyze compare")
+            warn_if_empty(rec, inputs)
+        result, figure = compare_result(rec_a, rec_b, inputs.person, person_b, mirror, inputs.min_score)
+        return [write_file(outdir / "compare.json", _json(result)), write_file(outdir / "compare.png", figure)]
 
 
 def analyze_falls(inputs: Inputs) -> list[Path]:
     """falls.json: a list of events (track_id, frame, time_s, evidence)."""
-    outdir = output_dir(inputs.outdir)
-    rec = open_recording(inputs, outdir)
-    return [write_file(outdir / "falls.json", _json(falls_result(rec, inputs)))]
+    with output_dir(inputs, ("falls.json",)) as outdir:
+        rec = open_recording(inputs, outdir)
+        rec.require_tracks("akit analyze falls")
+        warn_if_empty(rec, inputs)
+        return [write_file(outdir / "falls.json", _json(falls_result(rec, inputs)))]
 
 
 def analyze_report(
@@ -177,8 +146,11 @@ def analyze_report(
     from alphapose_kit.analysis.report import build_report
 
     check_exercise(exercise)
-    outdir = output_dir(inputs.outdir)
-    rec = open_recording(inputs, outdir)
-    ref = open_recording(inputs, outdir, results=reference) if reference is not None else None
-    html = build_report(rec, inputs, ref, exercise, mirror)
-    return [write_file(outdir / "report.html", html)]
+    with output_dir(inputs, ("report.html",), reference) as outdir:
+        rec = open_recording(inputs, outdir)
+        ref = open_recording(inputs, outdir, results=reference) if reference is not None else None
+        for each in (rec, ref):
+            if each is not None:
+                each.require_tracks("akit analyze report")
+        html = build_report(rec, inputs, ref, exercise, mirror, empty=warn_if_empty(rec, inputs))
+        return [write_file(outdir / "report.html", html)]

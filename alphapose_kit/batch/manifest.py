@@ -14,7 +14,7 @@ from alphapose_kit.engine.options import InferOptions
 from alphapose_kit.errors import AkitError
 from alphapose_kit.evaluation.results import read_json_file
 from alphapose_kit.io.atomic import atomic_write_text
-from alphapose_kit.io.writers import ensure_writable_dir
+from alphapose_kit.io.run_dir import ensure_writable_dir
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "akit-batch/1"

@@ -24,7 +24,7 @@ from alphapose_kit.batch.sources import expand_sources
 from alphapose_kit.batch.worker import remove_leftovers, run_source
 from alphapose_kit.engine.options import InferOptions
 from alphapose_kit.errors import AkitError
-from alphapose_kit.io.writers import ensure_writable_dir, next_run_dir
+from alphapose_kit.io.run_dir import ensure_writable_dir, next_run_dir
 from alphapose_kit.utils.logging import get_logger
 
 log = get_logger("batch")
@@ -51,7 +51,7 @@ def run_batch(
     Returns the manifest; failed sources are in ``manifest.failed()``, not raised."""
     options.validate()
     options = portable_options(options)
-    root = Path(outdir or next_run_dir()).resolve()
+    root = Path(outdir or next_run_dir("infer")).resolve()
     manifest = Manifest.open(root, options)
     items = expand_sources(sources, taken=manifest.names())
     todo = [item for item in items if not manifest.is_done(item.name)]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from alphapose_kit.cli.options_signature import extend_signature
+from alphapose_kit.engine.options import InferOptions, PipelineOptions
 
 analyze_app = typer.Typer(
     help="Motion analysis of tracked poses: angles, reps, compare, falls, report.", no_args_is_help=True
@@ -27,11 +31,28 @@ Exercise = Annotated[str, typer.Option("--exercise", help="squat, pushup, lunge,
 Mirror = Annotated[bool, typer.Option("--mirror", help="also try the reference mirrored left-right")]
 
 
-def _inputs(results: str, outdir: str | None, fps: float | None, person: int | None, keypoints: str | None,
-            min_score: float):  # fmt: skip
-    from alphapose_kit.analysis.tasks import Inputs
+# a video is inferred first, with akit infer's model flags (declared once, in InferOptions); --exist-ok likewise
+MODEL_FLAGS = (
+    "config", "checkpoint",
+    *(f.name for f in dataclasses.fields(PipelineOptions) if f.name != "track"),  # analysis over time: always tracked
+    "threads",
+)  # fmt: skip
+SHARED_FLAGS = ("exist_ok", *MODEL_FLAGS)
 
-    return Inputs(results, outdir, fps, person, keypoints, min_score)
+
+def _inputs(results: str, outdir: str | None, fps: float | None, person: int | None, keypoints: str | None,
+            min_score: float, flags: dict[str, Any]):  # fmt: skip
+    from alphapose_kit.analysis.tasks import Inputs
+    from alphapose_kit.data.sources import VIDEO_SUFFIXES
+    from alphapose_kit.errors import AkitError
+
+    infer = InferOptions(**{name: value for name, value in flags.items() if name in MODEL_FLAGS})
+    default = InferOptions()
+    given = [name for name in MODEL_FLAGS if getattr(infer, name) != getattr(default, name)]
+    if given and Path(results).suffix.lower() not in VIDEO_SUFFIXES:
+        flag = InferOptions.__dataclass_fields__[given[0]].metadata["flags"][0]
+        raise AkitError(f"{flag} is a model flag: it applies to a video input only, and {results} holds results")
+    return Inputs(results, outdir, fps, person, keypoints, min_score, exist_ok=flags["exist_ok"], infer=infer)
 
 
 def _done(paths: list[Path]) -> None:
@@ -48,11 +69,12 @@ def angles(
     person: Person = None,
     keypoints: Keypoints = None,
     min_score: MinScore = 0.4,
+    **flags: Any,
 ) -> None:
     """Per-frame joint angles in degrees (default: knees, hips, elbows, shoulders, trunk lean): angles.csv, .png."""
     from alphapose_kit.analysis.tasks import analyze_angles
 
-    _done(analyze_angles(_inputs(results, outdir, fps, person, keypoints, min_score), angle))
+    _done(analyze_angles(_inputs(results, outdir, fps, person, keypoints, min_score, flags), angle))
 
 
 @analyze_app.command("reps")
@@ -68,11 +90,12 @@ def reps(
     person: Person = None,
     keypoints: Keypoints = None,
     min_score: MinScore = 0.4,
+    **flags: Any,
 ) -> None:
     """Count repetitions with hysteresis; per rep: times, range of motion, tempo, form score: reps.json, reps.png."""
     from alphapose_kit.analysis.tasks import analyze_reps
 
-    inputs = _inputs(results, outdir, fps, person, keypoints, min_score)
+    inputs = _inputs(results, outdir, fps, person, keypoints, min_score, flags)
     _done(analyze_reps(inputs, exercise, angles=angle, low=low, high=high, target=target))
 
 
@@ -87,11 +110,12 @@ def compare(
     person: Person = None,
     keypoints: Keypoints = None,
     min_score: MinScore = 0.4,
+    **flags: Any,
 ) -> None:
     """Similarity of movement A to reference B at any tempo (DTW on normalised poses): compare.json, .png."""
     from alphapose_kit.analysis.tasks import analyze_compare
 
-    inputs = _inputs(results, outdir, fps, person, keypoints, min_score)
+    inputs = _inputs(results, outdir, fps, person, keypoints, min_score, flags)
     _done(analyze_compare(inputs, reference, reference_person, mirror))
 
 
@@ -103,11 +127,12 @@ def falls(
     person: Person = None,
     keypoints: Keypoints = None,
     min_score: MinScore = 0.4,
+    **flags: Any,
 ) -> None:
     """Fall events per track (fast drop to lying, then still): falls.json."""
     from alphapose_kit.analysis.tasks import analyze_falls
 
-    _done(analyze_falls(_inputs(results, outdir, fps, person, keypoints, min_score)))
+    _done(analyze_falls(_inputs(results, outdir, fps, person, keypoints, min_score, flags)))
 
 
 @analyze_app.command("report")
@@ -121,9 +146,14 @@ def report(
     person: Person = None,
     keypoints: Keypoints = None,
     min_score: MinScore = 0.4,
+    **flags: Any,
 ) -> None:
     """One self-contained report.html: angles, reps, comparison, falls and key frames for each track."""
     from alphapose_kit.analysis.tasks import analyze_report
 
-    inputs = _inputs(results, outdir, fps, person, keypoints, min_score)
+    inputs = _inputs(results, outdir, fps, person, keypoints, min_score, flags)
     _done(analyze_report(inputs, reference, exercise, mirror))
+
+
+for _command in (angles, reps, compare, falls, report):
+    extend_signature(_command, InferOptions, SHARED_FLAGS)

@@ -12,7 +12,6 @@ from alphapose_kit.utils.logging import setup_cli_logging
 
 app = typer.Typer(
     name="akit",
-    help="AlphaPose's multi-person pose pipeline: infer, model zoo.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -33,7 +32,7 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
     ] = False,
 ) -> None:
-    """AlphaPose's multi-person pose pipeline: infer, model zoo."""
+    """AlphaPose's multi-person pose pipeline: infer, eval, train, export, bench, analyze, models."""
 
 
 def _echo_err(message: str) -> None:

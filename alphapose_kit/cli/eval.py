@@ -6,13 +6,13 @@ The flags are made from :class:`~alphapose_kit.evaluation.options.EvalOptions`'s
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import typer
 
 from alphapose_kit.cli.options_signature import apply_signature, trailing_opts
 from alphapose_kit.evaluation.options import EvalOptions
+from alphapose_kit.utils.logging import is_main_process
 
 _SPECIAL = ("opts",)  # the trailing --opts KEY VALUE pairs
 
@@ -27,7 +27,7 @@ def eval_command(ctx: typer.Context, **flags: Any) -> None:
 
     options = EvalOptions(opts=trailing_opts(list(ctx.args), "eval"), **flags)
     metrics = evaluate(options=options)
-    if options.quiet or int(os.environ.get("RANK", "0")) != 0:
+    if options.quiet or not is_main_process():
         return
     typer.echo(report(metrics))
 

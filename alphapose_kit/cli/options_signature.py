@@ -29,16 +29,35 @@ def options_signature(
                 name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Annotated[hints[name], argument]
             )
         )
-    for f in fields.values():
-        if f.name in skip or f.name in positional:
-            continue
+    names = [name for name in fields if name not in skip and name not in positional]
+    return inspect.Signature(params + option_parameters(options_cls, names))
+
+
+def option_parameters(options_cls: type, names: Sequence[str]) -> list[inspect.Parameter]:
+    """One keyword-only Typer option per field ``names`` of ``options_cls``, its flags and help as declared there."""
+    hints = typing.get_type_hints(options_cls)
+    fields = {f.name: f for f in dataclasses.fields(options_cls)}
+    params = []
+    for name in names:
+        f = fields[name]
         option = typer.Option(*f.metadata["flags"], help=f.metadata["help"], show_default=f.default not in (None, ""))
         params.append(
             inspect.Parameter(
-                f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=Annotated[hints[f.name], option]
+                name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=Annotated[hints[name], option]
             )
         )
-    return inspect.Signature(params)
+    return params
+
+
+def extend_signature(command: Callable[..., Any], options_cls: type, names: Sequence[str]) -> None:
+    """Add to ``command(own parameters..., **flags)`` the options of the fields ``names`` of ``options_cls``, so a
+    command with flags of its own also takes these exactly as the command they come from declares them."""
+    own = [p for p in inspect.signature(command).parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    hints = typing.get_type_hints(command, include_extras=True)
+    own = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in own]
+    signature = inspect.Signature(own + option_parameters(options_cls, names))
+    command.__signature__ = signature  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
 
 
 def apply_signature(

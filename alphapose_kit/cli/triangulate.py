@@ -32,6 +32,7 @@ def triangulate_command(
     ] = 15.0,
     units: Annotated[str, typer.Option("--units", help="the calibration's length unit, for the TRC header")] = "m",
     outdir: Annotated[str | None, typer.Option("--outdir", "-o", help="default runs/triangulate/expN")] = None,
+    exist_ok: Annotated[bool, typer.Option("--exist-ok", help="replace an earlier triangulation in --outdir")] = False,
 ) -> None:
     """Triangulate people seen by several cameras: writes poses3d.json (the calibration's world, Z up) and
     markers.trc (Y up, as OpenSim reads it; markers_<idx>.trc for each further person)."""
@@ -42,6 +43,6 @@ def triangulate_command(
     if sync and offset:
         raise AkitError("give --offset or --sync auto, not both")
     for path in run_triangulation(
-        runs, calib, camera, offset, sync == "auto", fps, keypoints, min_score, max_error, units, outdir
+        runs, calib, camera, offset, sync == "auto", fps, keypoints, min_score, max_error, units, outdir, exist_ok
     ):
         typer.echo(str(path))

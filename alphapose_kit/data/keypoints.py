@@ -7,10 +7,12 @@ draws (vis.py): COCO-17 adds a virtual neck point at index 17, the mean of the s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from yacs.config import CfgNode
@@ -87,18 +89,37 @@ class KeypointSet:
         path = Path(path)
         try:
             spec = json.loads(path.read_text())
-            return cls(
-                name=str(spec.get("name", path.stem)),
-                names=tuple(spec["names"]),
-                flip_pairs=tuple((int(a), int(b)) for a, b in spec.get("flip_pairs", [])),
-                skeleton=tuple((int(a), int(b)) for a, b in spec.get("skeleton", [])),
-                sigmas=tuple(float(s) for s in spec.get("sigmas", [])),  # none: an error only when scored
-                neck_from=tuple(spec["neck_from"]) if spec.get("neck_from") else None,
-                upper_body=tuple(int(j) for j in spec.get("upper_body", [])),
-                parts=tuple((str(n), tuple(int(j) for j in ids)) for n, ids in spec.get("parts", {}).items()),
-            )
+            return keypoint_set_from_record({"name": path.stem, **spec})
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ConfigError(f"cannot read keypoint set {path}: {exc!r}") from None
+
+
+def keypoint_set_record(keypoint_set: KeypointSet) -> dict[str, Any]:
+    """The set's definition as plain JSON data (what a custom set's file holds), so it can travel with results."""
+    record = dataclasses.asdict(keypoint_set)
+    record.pop("dataset_types", None)
+    return json.loads(json.dumps(record))  # tuples -> lists, as a JSON file gives them back
+
+
+def keypoint_set_from_record(spec: dict[str, Any]) -> KeypointSet:
+    """A set from its definition (:func:`keypoint_set_record`'s output or a custom set's JSON); raises KeyError,
+    TypeError or ValueError (ConfigError for an inconsistent set) on a malformed one."""
+    return KeypointSet(
+        name=str(spec["name"]),
+        names=tuple(str(n) for n in spec["names"]),
+        flip_pairs=tuple((int(a), int(b)) for a, b in spec.get("flip_pairs", [])),
+        skeleton=tuple((int(a), int(b)) for a, b in spec.get("skeleton", [])),
+        sigmas=tuple(float(s) for s in spec.get("sigmas", [])),  # none: an error only when scored
+        neck_from=(int(spec["neck_from"][0]), int(spec["neck_from"][1])) if spec.get("neck_from") else None,
+        upper_body=tuple(int(j) for j in spec.get("upper_body", [])),
+        parts=_parts_of(spec.get("parts") or ()),
+    )
+
+
+def _parts_of(parts: Any) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """Parts from a custom set's ``{"face": [ids]}`` or a record's ``[["face", [ids]], ...]``."""
+    items = parts.items() if isinstance(parts, dict) else parts
+    return tuple((str(name), tuple(int(j) for j in ids)) for name, ids in items)
 
 
 _COCO_NAMES = (

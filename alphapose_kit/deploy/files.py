@@ -11,7 +11,7 @@ from typing import Any
 
 from alphapose_kit.errors import AkitError
 from alphapose_kit.io.atomic import atomic_path
-from alphapose_kit.io.writers import ensure_writable_dir, next_run_dir
+from alphapose_kit.io.run_dir import ensure_writable_dir, next_run_dir
 
 
 def output_path(output: str | Path | None, default_name: str, task: str = "export", exist_ok: bool = False) -> Path:
@@ -22,7 +22,7 @@ def output_path(output: str | Path | None, default_name: str, task: str = "expor
     the work succeeds (see :func:`staged`). An existing file is refused unless ``exist_ok``.
     """
     if output is None:
-        return next_run_dir(f"runs/{task}") / default_name
+        return next_run_dir(task) / default_name
     path = Path(output).expanduser()
     if path.is_dir() or not path.suffix:
         path = path / default_name

@@ -135,6 +135,7 @@ class DetFileDetector:
             if number is not None:
                 self._by_int[number] = _AMBIGUOUS if self._by_int.get(number, key) != key else key
         self._looked_up: dict[Hashable, Hashable | None] = {}  # frame id -> the file's image_id it matched
+        self._claims: dict[Hashable, Hashable] = {}  # image_id with fewer folders than its frame -> that frame
 
     def _fail(self, problem: str) -> AkitError:
         return AkitError(f"detection file {self.path}: {problem}")
@@ -194,28 +195,46 @@ class DetFileDetector:
             return key
         parts = _parts(key)
         candidates = self._by_base.get(parts[-1], []) if parts else []
-        if candidates:  # the file's path sharing the most trailing folders with the frame's wins
-            shared = [_shared_tail(parts, _parts(c)) for c in candidates]
-            best = max(shared)
-            winners = [c for c, n in zip(candidates, shared, strict=True) if n == best]
+        if candidates:  # names fit when one is the other's tail; the one sharing the most folders wins
+            shared = {c: _shared_tail(parts, _parts(c)) for c in candidates}
+            fitting = {c: n for c, n in shared.items() if n == min(len(parts), len(_parts(c)))}
+            if not fitting:
+                return None  # the same file name in another folder is another image
+            best = max(fitting.values())
+            winners = [c for c, n in fitting.items() if n == best]
             if len(winners) > 1:
                 raise self._fail(
                     f"{key!r} matches image_ids {winners[0]!r} and {winners[1]!r} equally; "
                     "give the frames or the file's image_ids their folders"
                 )
-            return winners[0]
+            return self._claim(winners[0], key, parts)
         number = _int_stem(key)
         found = self._by_int.get(number) if number is not None else None
         if found is _AMBIGUOUS:
             raise self._fail(f"{key!r} matches more than one image_id; look it up by its exact image_id")
         return found
 
+    def _claim(self, image_id: Hashable, key: Hashable, parts: tuple[str, ...]) -> Hashable:
+        """``image_id`` for frame ``key``; one line when the id names fewer folders than the frames it fits and
+        frames of two folders fit it (boxes of one video must not land on another's frames)."""
+        below = len(parts) - len(_parts(image_id))
+        if below <= 0:
+            return image_id
+        first = self._claims.setdefault(image_id, key)
+        if _parts(first)[:below] != parts[:below]:
+            raise self._fail(
+                f"image_id {image_id!r} fits frames in several folders ({first!r}, {key!r}); name the images "
+                "as akit does: by their path below the glob's fixed part (or run one folder at a time)"
+            )
+        return image_id
+
     def __contains__(self, key: Hashable) -> bool:
         return self._resolve(key) is not None
 
     def lookup(self, key: Hashable, image_size: tuple[int, int] | None = None) -> Detections:
-        """The detections of one image, matched by exact image_id, then by file name (the image_id sharing the
-        most trailing folders with ``key`` wins), then by COCO number (id 785 <-> ``000000000785.jpg``). An image
+        """The detections of one image, matched by exact image_id, then by relative name (one name the other's
+        tail; the image_id sharing the most trailing folders with ``key`` wins; an image_id of fewer folders than
+        ``key`` may fit frames of one folder only), then by COCO number (id 785 <-> ``000000000785.jpg``). An image
         the file does not name has no detections (empty arrays); use ``key in detector`` to tell the two apart.
 
         ``image_size`` (height, width): leave out boxes wholly outside the image and clip absurdly large ones

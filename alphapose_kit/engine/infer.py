@@ -1,7 +1,7 @@
 """``akit infer`` as a library call: resolve config and weights, run the pipeline, write outputs, report speed.
 
-Interrupting (Ctrl-C) still writes the final JSON from every finished frame; a hard kill leaves the JSON Lines
-stream, one finished frame per line.
+Interrupting (Ctrl-C, SIGTERM) is taken at frame boundaries and still writes the final JSON from every finished
+frame; a hard kill leaves the JSON Lines stream, one finished frame per line, and a run.json saying ``running``.
 """
 
 from __future__ import annotations
@@ -19,13 +19,16 @@ from alphapose_kit.engine.options import DEFAULT_DETECTOR, InferOptions
 from alphapose_kit.engine.predictor import DEFAULT_FPS, STAGES, PosePipeline
 from alphapose_kit.errors import AkitError
 from alphapose_kit.hub.zoo import ensure_weights
-from alphapose_kit.io.run_info import write_run_info
-from alphapose_kit.io.writers import JSON_NAME, JSONL_NAME, ResultWriter, ensure_writable_dir, next_run_dir
+from alphapose_kit.io.run_dir import claim_outdir
+from alphapose_kit.io.run_info import DONE, FAILED, INTERRUPTED, RUN_INFO_NAME, RUNNING, write_run_info
+from alphapose_kit.io.writers import OUTPUTS as WRITER_OUTPUTS
+from alphapose_kit.io.writers import ResultWriter
 from alphapose_kit.utils.logging import get_logger
 from alphapose_kit.utils.progress import progress
-from alphapose_kit.utils.signals import terminate_as_interrupt
+from alphapose_kit.utils.signals import frame_boundaries
 
 log = get_logger("infer")
+OUTPUTS = (*WRITER_OUTPUTS, RUN_INFO_NAME)  # what --exist-ok replaces in an --outdir (nothing else there)
 DEFAULT_CONFIG = "coco/fastpose_res50_256x192"
 STAGE_UNITS = {
     "read": "frames",
@@ -88,13 +91,6 @@ def resolve_model_choice(config: str | None, checkpoint: str | None) -> tuple[st
     return config, checkpoint
 
 
-def _refuse_existing_results(outdir: Path) -> None:
-    """An --outdir that already holds results is not silently replaced."""
-    found = [name for name in (JSON_NAME, JSONL_NAME) if (outdir / name).exists()]
-    if found:
-        raise AkitError(f"{outdir} already holds results ({found[0]}); pass --exist-ok to replace them")
-
-
 def _fetch_weights(options: InferOptions, checkpoint: str | None) -> None:
     """Every weights file the run needs, at once: offline, one error names all the missing files."""
     wanted: list[str | os.PathLike] = [checkpoint] if checkpoint is not None else []
@@ -131,8 +127,7 @@ def run_inference(options: InferOptions) -> InferSummary:
     from alphapose_kit.config import load_config
 
     options.validate()
-    if options.outdir and not options.exist_ok:
-        _refuse_existing_results(Path(options.outdir))
+    outdir = claim_outdir("infer", options.outdir, OUTPUTS, exist_ok=options.exist_ok)  # before anything slow
     if options.threads is not None:
         torch.set_num_threads(options.threads)
     source = open_source(options.source, skip_bad=options.skip_bad)
@@ -156,7 +151,7 @@ def run_inference(options: InferOptions) -> InferSummary:
     if image_ids is not None:  # images: their names are known, so a wrong detection file fails before the run
         _check_detfile_coverage(pipeline.detector, image_ids)
     writer = ResultWriter(
-        ensure_writable_dir(options.outdir or next_run_dir()),  # only once everything loaded: no empty runs
+        outdir,  # created only now that everything loaded: a failed start leaves no empty run folder
         pipeline.keypoint_set,
         fmt=options.fmt,
         save_video=options.save_video,
@@ -165,32 +160,38 @@ def run_inference(options: InferOptions) -> InferSummary:
         fps=source.fps or DEFAULT_FPS,
         by_track=options.track,
     )
-    outdir = writer.outdir
+    model = {"config": str(config), "checkpoint": str(checkpoint), "keypoint_set": pipeline.keypoint_set}
+
+    def record(status: str, size: tuple[int, int] | None = None) -> Path:
+        return write_run_info(
+            outdir, source=options.source, fps=source.fps, frames=writer.frames, size=size, model=model,
+            options=options, status=status,
+        )  # fmt: skip
+
+    record(RUNNING)  # a run killed outright still says what it ran; eval and analyze read its JSONL
     frame_size: tuple[int, int] | None = None
-    interrupted = False
+    status = FAILED
     started = time.perf_counter()
     bar = progress(total=source.length, unit="frame", disable=options.quiet)
-    try:
-        with terminate_as_interrupt():
+    with frame_boundaries() as boundaries:  # Ctrl-C / SIGTERM never split a frame's JSONL line from its video frame
+        try:
             for result in pipeline.run(source):
-                writer.write(result, result.image)
-                frame_size = frame_size or result.image_size
-                bar.update(1)
-                bar.set_postfix(people=writer.people, refresh=False)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        bar.close()
-        writer.close()
-        run_info = write_run_info(
-            outdir,
-            source=options.source,
-            fps=source.fps,
-            frames=writer.frames,
-            size=(frame_size[1], frame_size[0]) if frame_size else None,
-            model={"config": str(config), "checkpoint": str(checkpoint), "keypoint_set": pipeline.keypoint_set.name},
-            options=options,
-        )
+                with boundaries.writing():
+                    writer.write(result, result.image)
+                    frame_size = frame_size or result.image_size
+                    bar.update(1)
+                    bar.set_postfix(people=writer.people, refresh=False)
+            status = DONE
+        except KeyboardInterrupt:
+            status = INTERRUPTED
+        finally:
+            with boundaries.writing(act=False):  # a second Ctrl-C does not cut the final files short
+                bar.close()
+                writer.close()
+                if status == DONE and boundaries.pending:
+                    status = INTERRUPTED
+                run_info = record(status, (frame_size[1], frame_size[0]) if frame_size else None)
+    interrupted = status == INTERRUPTED
     seconds = time.perf_counter() - started
     _report_inputs_left_out(source, pipeline.detector)
     outputs = [*writer.outputs(), run_info]

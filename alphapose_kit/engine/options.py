@@ -22,6 +22,11 @@ def option(default: Any, *flags: str, help: str = "") -> Any:
     return field(default=default, metadata={"flags": flags, "help": help})
 
 
+def exist_ok_option() -> Any:
+    """``--exist-ok``, one declaration for every command that writes a run folder (the rule: ``io.run_dir``)."""
+    return option(False, "--exist-ok", help="replace what an earlier run of this command wrote in --outdir")
+
+
 @dataclass(kw_only=True)
 class PipelineOptions:
     """How the top-down pipeline runs: person detector, batching, device, flip test, pose NMS."""
@@ -53,6 +58,9 @@ class PipelineOptions:
         for flag, value in (("--batch", self.batch), ("--det-batch", self.det_batch)):
             if value < 1:
                 raise AkitError(f"{flag} must be at least 1, got {value}")
+        for flag, threshold, what in (("--conf", self.conf, "a score"), ("--nms", self.nms, "an IoU")):
+            if threshold is not None and not 0 <= threshold <= 1:
+                raise AkitError(f"{flag} is {what} in [0, 1], got {threshold}")
         if self.min_box_area < 0:
             raise AkitError(f"--min-box-area must not be negative, got {self.min_box_area}")
         if self.det_size is not None:
@@ -82,7 +90,7 @@ class InferOptions(PipelineOptions):
     config: str | None = option(None, "--cfg", "--config", "-c", help="akit or AlphaPose YAML")
     checkpoint: str | None = option(None, "--checkpoint", "-w", help="pose weights file or zoo name")
     outdir: str | None = option(None, "--outdir", "-o", help="default runs/infer/expN")
-    exist_ok: bool = option(False, "--exist-ok", help="write into an --outdir that already holds results")
+    exist_ok: bool = exist_ok_option()
     fmt: str = option("alphapose", "--format", "-f", help="alphapose, coco or openpose")
     save_video: bool = option(False, "--save-video", help="render a video with the poses")
     save_images: bool = option(False, "--save-img", help="render every frame as an image")

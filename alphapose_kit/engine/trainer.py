@@ -56,7 +56,7 @@ from alphapose_kit.engine.train_options import TrainOptions
 from alphapose_kit.engine.validate import Validator, coco_validator
 from alphapose_kit.errors import AkitError
 from alphapose_kit.io.checkpoint import load_into
-from alphapose_kit.io.writers import ensure_writable_dir, next_run_dir
+from alphapose_kit.io.run_dir import ensure_writable_dir, next_run_dir
 from alphapose_kit.models import build_pose_model
 from alphapose_kit.models.loader import model_name
 from alphapose_kit.utils.logging import get_logger
@@ -364,7 +364,7 @@ def _run_dir(options: TrainOptions, ctx: DistContext, resumed: Path | None) -> P
                     f"{chosen} already holds a training run ({LAST_NAME}); pass --resume {chosen} to continue it"
                 )
         else:
-            chosen = next_run_dir("runs/train")
+            chosen = next_run_dir("train")
 
     return Path(str(broadcast_object(ctx, str(chosen))))
 

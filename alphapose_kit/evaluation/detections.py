@@ -23,9 +23,6 @@ from alphapose_kit.data.coco import CocoAnnotations
 from alphapose_kit.errors import AkitError
 from alphapose_kit.evaluation.results import ImageIds, read_json_file
 
-# AlphaPose's evaluation thresholds (detector/yolo_cfg.py, used by write_coco_json): low, so AP is not cut short.
-EVAL_DETECTOR_SETTINGS = {"conf": 0.1, "nms": 0.6}
-
 
 @dataclass
 class DetectionEntries:

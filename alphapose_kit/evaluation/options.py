@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from alphapose_kit.engine.options import option
+from alphapose_kit.engine.options import exist_ok_option, option
 from alphapose_kit.errors import AkitError
 from alphapose_kit.ops import POSE_NMS
 
@@ -29,6 +29,7 @@ class EvalOptions:
     workers: int | None = option(None, "--workers", help="DataLoader processes that read and crop (default 4)")
     device: str = option("auto", "--device", help="auto, cpu, cuda or cuda:N")
     outdir: str | None = option(None, "--outdir", "-o", help="default runs/eval/expN")
+    exist_ok: bool = exist_ok_option()
     plot: bool = option(False, "--plot", help="also write eval.png (per-joint accuracy, AP per OKS threshold)")
     quiet: bool = option(False, "--quiet", "-q", help="no progress bar or tables")
     opts: list[str] = field(default_factory=list)  # config overrides: --opts KEY VALUE ... (last on the line)

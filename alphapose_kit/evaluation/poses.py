@@ -8,7 +8,6 @@ and torch: ground-truth pass ``np.mean(s) + 1.25 * np.max(s)`` (float32 mean, fl
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +16,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from torch.utils.data import DataLoader, Dataset
-from tqdm import tqdm
 
 from alphapose_kit.data.coco import read_rgb
 from alphapose_kit.data.transforms import crop_boxes
 from alphapose_kit.engine.estimator import PoseEstimator
 from alphapose_kit.ops import oks_pose_nms, parametric_nms_for
 from alphapose_kit.ops.scores import MAX_WEIGHT, person_score
+from alphapose_kit.utils.progress import progress as progress_bar
 
 _F32 = np.float32
 
@@ -122,7 +121,7 @@ def estimate(
         pending = [(crops[take:], boxes[take:], rows[take:])] if take < len(crops) else []
         waiting = len(crops) - take
 
-    with tqdm(total=len(jobs), unit="img", desc=description, disable=not progress, file=sys.stderr) as bar:
+    with progress_bar(total=len(jobs), unit="img", desc=description, disable=not progress) as bar:
         for crops, boxes, rows in loader:
             pending.append((crops, boxes, rows))
             waiting += len(crops)

@@ -213,7 +213,13 @@ def load_annotations(ann_dir: str | Path) -> list[_Sequence]:
             continue
         images, annotations = data["images"], data["annotations"]
         people = defaultdict(list)
-        for ann in annotations:
+        for n, ann in enumerate(annotations):
+            missing = [k for k in ("image_id", "track_id", "keypoints") if not isinstance(ann, dict) or k not in ann]
+            if missing:
+                raise AkitError(
+                    f"{path} is not a PoseTrack18 annotation file: annotation {n} has no {', '.join(missing)} "
+                    "(--posetrack takes PoseTrack18's folder of per-video files; score COCO files with --coco)"
+                )
             people[ann["image_id"]].append((ann["track_id"], ann["keypoints"], ann.get("bbox_head")))
         for image in sorted(images, key=lambda im: (str(im.get("vid_id", "")), im.get("frame_id", im["id"]))):
             if not people.get(image["id"]):
@@ -291,7 +297,7 @@ def evaluate_posetrack(
 ) -> dict[str, Any]:
     """poseval's tracking metrics for every annotated video; also written to ``outdir/metrics.json`` when given."""
     from alphapose_kit.io.atomic import atomic_write_text
-    from alphapose_kit.io.writers import ensure_writable_dir
+    from alphapose_kit.io.run_dir import ensure_writable_dir
 
     sequences = load_annotations(ann_dir)
     accumulators = []

@@ -18,7 +18,7 @@ from typing import Any
 from alphapose_kit.data.coco import CocoAnnotations
 from alphapose_kit.errors import AkitError
 from alphapose_kit.io.atomic import atomic_write_text
-from alphapose_kit.io.writers import JSON_NAME, JSONL_NAME
+from alphapose_kit.io.run_results import locate_results, stream_records
 
 
 class ImageIds:
@@ -84,12 +84,8 @@ def read_results(path: str | Path, image_ids: ImageIds, num_joints: int, categor
     Records naming no image of the annotation are dropped and counted; none matching, an empty file or a record
     without keypoints / score is a one-line error.
     """
-    path = Path(path)
-    if path.is_dir():  # an akit infer run folder
-        path = path / JSON_NAME
-    if path.name == JSONL_NAME:
-        raise AkitError(f"{path} is the streamed copy (one frame per line); evaluate {path.with_name(JSON_NAME)}")
-    data = read_json_file(path, "results file")
+    path, streamed = locate_results(path)  # a file, an akit infer run folder, or an unfinished run's stream
+    data = stream_records(path) if streamed else read_json_file(path, "results file")
     if not isinstance(data, list):
         raise AkitError(f"results file {path} must hold a JSON list of results, found a {type(data).__name__}")
     if not data:

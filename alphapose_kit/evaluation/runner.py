@@ -29,7 +29,6 @@ from alphapose_kit.engine.distributed import DistContext, broadcast_object, init
 from alphapose_kit.engine.estimator import PoseEstimator
 from alphapose_kit.errors import AkitError
 from alphapose_kit.evaluation.detections import (
-    EVAL_DETECTOR_SETTINGS,
     DetectionEntries,
     detect_people,
     detection_entries,
@@ -40,11 +39,16 @@ from alphapose_kit.evaluation.metric import coco_index, evaluate_keypoints
 from alphapose_kit.evaluation.options import EvalOptions
 from alphapose_kit.evaluation.poses import PoseOutputs, crop_jobs, det_records, estimate, gt_records
 from alphapose_kit.evaluation.results import ImageIds, read_results, write_json, write_results
-from alphapose_kit.io.writers import ensure_writable_dir, next_run_dir
+from alphapose_kit.io.run_dir import claim_outdir, ensure_writable_dir
+from alphapose_kit.io.run_info import read_run_info, run_keypoint_set
 from alphapose_kit.models.loader import load_pose_model
+from alphapose_kit.utils.logging import is_main_process
 
 log = logging.getLogger("akit.eval")
 
+# every file akit eval may write into its folder: what --exist-ok replaces there (nothing else)
+OUTPUTS = ("metrics.json", "detections.json", "results.json", "results_gt.json", "results_det.json", "eval.png",
+           "eval_gt.png", "eval_det.png")  # fmt: skip
 DEFAULT_WORKERS = 4
 DETECTOR_FRAMES = 4  # frames handed to a detector per call
 
@@ -72,6 +76,9 @@ def evaluate(
         overrides["images"] = str(images)
     opts = dataclasses.replace(options or EvalOptions(), **overrides)
     opts.validate()
+    if is_main_process():  # the output folder rule (io.run_dir), checked before anything is loaded
+        claimed = claim_outdir("eval", opts.outdir, OUTPUTS, exist_ok=opts.exist_ok)
+        opts = dataclasses.replace(opts, outdir=str(claimed))
     if model is not None and opts.checkpoint is not None:
         raise AkitError("pass either a model or a checkpoint, not both")
     if opts.posetrack is not None:
@@ -98,8 +105,11 @@ def evaluate(
 def _evaluate_results(opts: EvalOptions, annotations: CocoAnnotations) -> dict[str, Any]:
     if opts.config is not None:
         keypoint_set = _checked_set(keypoint_set_of(load_config(opts.config, opts.opts)), annotations)
-    else:
-        keypoint_set = _checked_set(get_keypoint_set(annotations.num_joints), annotations)
+    else:  # the run's own set when run.json records it (a custom set travels with its results), else by count
+        recorded = run_keypoint_set(read_run_info(opts.results or "") or {})
+        if not isinstance(recorded, KeypointSet):
+            recorded = get_keypoint_set(recorded or annotations.num_joints)
+        keypoint_set = _checked_set(recorded, annotations)
     sigmas = keypoint_set.sigma_array
     loaded = read_results(opts.results or "", ImageIds(annotations), annotations.num_joints, annotations.category_id)
     if loaded.unmatched:
@@ -111,7 +121,7 @@ def _evaluate_results(opts: EvalOptions, annotations: CocoAnnotations) -> dict[s
         unmatched_results=loaded.unmatched,
         images_without_results=len(annotations.images) - len(image_ids),
     )
-    if int(os.environ.get("RANK", "0")) != 0:  # a results file is scored in one process; only rank 0 writes
+    if not is_main_process():  # a results file is scored in one process; only rank 0 writes
         return metrics
     outdir = _outdir(opts)
     write_results(outdir / "results.json", loaded.records)
@@ -138,9 +148,9 @@ def _evaluate_model(
     entries = _detection_file(det_source, annotations) if det_source and detector is None else None
     ran_detector = bool(det_source) and entries is None
     if ran_detector and detector is None:  # loaded before the pose model: a bad name or weights fail at once
-        detector = load_detector(
-            str(det_source), weights=opts.detector_weights, device=str(ctx.device), **EVAL_DETECTOR_SETTINGS
-        )
+        # at the thresholds of configs/detector/<name>.yaml: for yolov3-spp AlphaPose's (detector/yolo_cfg.py, the
+        # ones its write_coco_json evaluation uses), low so that AP is not cut short
+        detector = load_detector(str(det_source), weights=opts.detector_weights, device=str(ctx.device))
     if use_gt and not det_source and opts.pose_nms != "none":
         log.warning("--pose-nms applies to detected boxes only; AlphaPose's ground-truth pass has none")
     if model is None:
@@ -293,7 +303,8 @@ def _score(
 
 
 def _outdir(opts: EvalOptions) -> Path:
-    return ensure_writable_dir(opts.outdir or next_run_dir("runs/eval"))
+    """The folder claimed when the evaluation started, created now that there is something to write."""
+    return ensure_writable_dir(opts.outdir or "")
 
 
 def _finish(opts: EvalOptions, outdir: Path, passes: dict[str, dict[str, Any]]) -> dict[str, Any]:

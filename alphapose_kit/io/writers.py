@@ -25,6 +25,7 @@ from alphapose_kit.errors import AkitError
 from alphapose_kit.io.atomic import atomic_write_text
 from alphapose_kit.io.render import draw_poses
 from alphapose_kit.io.results import CocoImageIds, FrameResult, alphapose_records, finite_people, openpose_people
+from alphapose_kit.io.run_dir import ensure_writable_dir
 
 log = logging.getLogger("akit.io")
 
@@ -32,35 +33,14 @@ FORMATS = ("alphapose", "coco", "openpose")
 JSONL_NAME = "alphapose-results.jsonl"
 JSON_NAME = "alphapose-results.json"
 IDS_NAME = "image_ids.json"  # COCO format: file name -> integer image id
+VIDEO_PATTERN = "AlphaPose_*.mp4"  # akit infer names its video AlphaPose_<source>.mp4, as AlphaPose does
+OUTPUTS = (JSON_NAME, JSONL_NAME, IDS_NAME, "vis", "sep-json", VIDEO_PATTERN)  # everything a ResultWriter may write
 
 
 def check_format(fmt: str) -> None:
     """One line for an output format akit does not write."""
     if fmt not in FORMATS:
         raise AkitError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-
-
-def next_run_dir(root: str | Path = "runs/infer", name: str = "exp") -> Path:
-    """``runs/infer/exp``, then ``exp2``, ``exp3``...: a fresh folder that never overwrites an earlier run."""
-    root = Path(root)
-    for n in range(1, 100_000):
-        candidate = root / (name if n == 1 else f"{name}{n}")
-        if not candidate.exists():
-            return candidate
-    raise AkitError(f"no free run folder under {root}")
-
-
-def ensure_writable_dir(path: str | Path) -> Path:
-    """Create ``path`` if needed and check it can be written; one line when it cannot."""
-    path = Path(path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".akit-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise AkitError(f"output folder {path} is not writable ({exc.strerror or exc})") from None
-    return path
 
 
 def _dumps(obj: object) -> str:

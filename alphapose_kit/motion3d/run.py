@@ -23,7 +23,7 @@ from alphapose_kit.data.h36m import H36M17
 from alphapose_kit.data.keypoints import COCO17
 from alphapose_kit.errors import AkitError
 from alphapose_kit.io.atomic import atomic_write_text
-from alphapose_kit.io.writers import ensure_writable_dir, next_run_dir
+from alphapose_kit.io.run_dir import claim_outdir, ensure_writable_dir
 from alphapose_kit.motion3d.checkpoint import load_videopose3d
 from alphapose_kit.motion3d.lifting import lift_track
 from alphapose_kit.motion3d.options import LiftOptions
@@ -61,10 +61,7 @@ def _frame_size(options: LiftOptions, info: dict[str, Any]) -> tuple[int, int]:
 
 
 def _outdir(options: LiftOptions) -> Path:
-    folder = ensure_writable_dir(options.outdir or next_run_dir("runs/lift"))
-    if (folder / POSES3D_NAME).exists() and not options.exist_ok:
-        raise AkitError(f"{folder} already holds {POSES3D_NAME}; pass --exist-ok to replace it")
-    return folder
+    return ensure_writable_dir(claim_outdir("lift", options.outdir, (POSES3D_NAME,), exist_ok=options.exist_ok))
 
 
 def lift(options: LiftOptions | None = None, **kwargs: Any) -> LiftResult:

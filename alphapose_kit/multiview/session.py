@@ -13,7 +13,7 @@ import numpy as np
 from alphapose_kit.analysis.series import Recording, load_recording, resolve_results
 from alphapose_kit.analysis.trc import write_trc, zup_to_yup
 from alphapose_kit.errors import AkitError
-from alphapose_kit.io.writers import ensure_writable_dir, next_run_dir
+from alphapose_kit.io.run_dir import claim_outdir, ensure_writable_dir
 from alphapose_kit.multiview.calibfile import read_calibration
 from alphapose_kit.multiview.camera import Camera
 from alphapose_kit.multiview.reconstruct import POSES3D_NAME, reconstruct, write_poses3d
@@ -64,6 +64,9 @@ def _rate(recordings: list[Recording], fps: float | None) -> float:
     return float(rates.pop())
 
 
+TRIANGULATE_OUTPUTS = (POSES3D_NAME, "markers*.trc")
+
+
 def run_triangulation(
     runs: list[str],
     calib: str | Path,
@@ -76,6 +79,7 @@ def run_triangulation(
     max_error: float = 15.0,
     units: str = "m",
     outdir: str | Path | None = None,
+    exist_ok: bool = False,
 ) -> list[Path]:
     """Triangulate ``runs`` (one per camera) with calibration ``calib``; returns the files written."""
     if len(runs) < 2:
@@ -84,7 +88,7 @@ def run_triangulation(
         raise AkitError(f"--offset needs one value per run: {len(runs)} runs, {len(offsets)} offsets")
     if not 0 <= min_score <= 1 or not max_error > 0:
         raise AkitError("--min-score must lie in 0..1 and --max-error be positive")
-    paths = [resolve_results(r) for r in runs]
+    paths = [resolve_results(r)[0] for r in runs]
     cameras = pick_cameras(read_calibration(calib), len(runs), camera_names, Path(calib))
     check_placed(cameras, Path(calib))
     recordings = [load_recording(p, fps=fps, keypoints=keypoints) for p in paths]
@@ -111,7 +115,7 @@ def run_triangulation(
         listing = ", ".join(f"{p.parent.name or p.name}: {a}..{b}" for p, (a, b) in zip(paths, spans, strict=True))
         raise AkitError(f"the runs' frames do not overlap ({listing}); check --offset or use --sync auto")
     people = reconstruct(cameras, views, min_score, max_error)
-    out = ensure_writable_dir(outdir or next_run_dir("runs/triangulate"))
+    out = ensure_writable_dir(claim_outdir("triangulate", outdir, TRIANGULATE_OUTPUTS, exist_ok=exist_ok))
     written = [write_poses3d(out / POSES3D_NAME, people)]
     names = list(recordings[0].keypoint_set.names)
     ordered = sorted(people, key=lambda p: -int(np.isfinite(p.points).all(axis=2).any(axis=1).sum()))

@@ -70,13 +70,98 @@ def test_angles_reps_falls_commands(squat_run, tmp_path):
     assert event60["frame"] == event["frame"] and event60["time_s"] == pytest.approx(event["frame"] / 60)
 
 
-def test_untracked_results_are_tracked_first(tmp_path):
-    squatter, _ = _squats([90, 100, 95])
-    path = write_results(tmp_path / "untracked", [squatter], tracked=False)
-    rec = load_recording(path)
-    assert list(rec.tracks) == [1] and len(rec.tracks[1]) == len(squatter)
-    assert main(["analyze", "reps", str(path), "-o", str(tmp_path / "r")]) == 0
-    assert json.loads((tmp_path / "r" / "reps.json").read_text())["count"] == 3
+def test_untracked_results_are_refused_over_time_and_measured_per_person(tmp_path, capsys):
+    """Four images, three people each, written as akit infer writes them without --track (idx 0 from a detection
+    file): no analysis over time may join them into one person; angles are measured per person."""
+    squatter, _ = _squats([90])
+    records = []
+    for frame in range(4):
+        for person in range(3):
+            kps = np.concatenate([squatter.keypoints[frame] + 200 * person, squatter.scores[frame][:, None]], axis=1)
+            x1, y1, x2, y2 = squatter.boxes[frame] + 200 * person
+            records.append({"image_id": f"{frame:012d}.jpg", "category_id": 1, "keypoints": kps.ravel().tolist(),
+                            "score": 2.5, "box": [x1, y1, x2 - x1, y2 - y1], "idx": 0})  # fmt: skip
+    run = tmp_path / "images"
+    run.mkdir()
+    (run / "alphapose-results.json").write_text(json.dumps(records))
+    for command in (["reps"], ["falls"], ["compare", str(run)], ["report"]):
+        code = main(["analyze", *command, str(run), "--fps", "30", "-o", str(tmp_path / command[0])])
+        err = capsys.readouterr().err
+        assert code == 1 and err.count("\n") == 1 and "has no track ids" in err and "akit infer --track" in err, err
+        assert not (tmp_path / command[0]).exists()  # a refused command leaves no folder
+    assert main(["analyze", "angles", str(run), "-o", str(tmp_path / "angles")]) == 0
+    rows = [line.split(",") for line in (tmp_path / "angles" / "angles.csv").read_text().splitlines()[1:]]
+    assert len(rows) == 12 and len({r[0] for r in rows}) == 12  # one row per person, each its own id
+    write_results(tmp_path / "untracked", [squatter], tracked=False)  # idx as AlphaPose writes it: a list
+    assert main(["analyze", "reps", str(tmp_path / "untracked"), "-o", str(tmp_path / "r")]) == 1
+    assert "has no track ids" in capsys.readouterr().err
+
+
+def test_nothing_to_show_says_why(tmp_path, capsys):
+    squatter, _ = _squats([90])
+    squatter.scores[:] = 0.2
+    run = write_results(tmp_path / "weak", [squatter])
+    joints = squatter.scores.size
+    assert main(["analyze", "angles", str(run), "--min-score", "0.3", "-o", str(tmp_path / "a")]) == 0
+    assert f"all {joints:,} joints below --min-score 0.3" in capsys.readouterr().err
+    assert main(["analyze", "report", str(run), "--min-score", "0.3", "-o", str(tmp_path / "r")]) == 0
+    assert f"all {joints:,} joints below --min-score 0.3" in capsys.readouterr().err
+    assert (
+        f"Nothing to analyse: all {joints:,} joints below --min-score 0.3"
+        in (tmp_path / "r" / "report.html").read_text()
+    )
+    empty = write_results(tmp_path / "empty", [])
+    assert main(["analyze", "report", str(empty), "-o", str(tmp_path / "e")]) == 0
+    assert "holds no people (an empty results list)" in capsys.readouterr().err
+    assert "holds no people" in (tmp_path / "e" / "report.html").read_text()
+
+
+def test_outdir_rule_exist_ok_replaces_only_the_command_s_outputs(squat_run, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    assert main(["analyze", "angles", str(squat_run), "-o", str(out)]) == 0
+    assert main(["analyze", "falls", str(squat_run), "-o", str(out)]) == 0  # another analysis beside it is fine
+    (out / "notes.txt").write_text("mine")
+    before = (out / "angles.csv").read_text()
+    capsys.readouterr()
+    assert main(["analyze", "angles", str(squat_run), "-o", str(out), "--person", "2"]) == 1
+    err = capsys.readouterr().err
+    assert "already holds the outputs of an earlier akit analyze (angles.csv)" in err and "--exist-ok" in err
+    assert (out / "angles.csv").read_text() == before
+    assert main(["analyze", "angles", str(squat_run), "-o", str(out), "--person", "2", "--exist-ok"]) == 0
+    assert {line.split(",")[0] for line in (out / "angles.csv").read_text().splitlines()[1:]} == {"2"}
+    assert sorted(p.name for p in out.iterdir()) == ["angles.csv", "angles.png", "falls.json", "notes.txt"]
+    monkeypatch.chdir(tmp_path)  # a command that fails leaves no empty runs/analyze/expN
+    assert main(["analyze", "angles", str(squat_run), "--person", "9"]) == 1
+    assert not (tmp_path / "runs").exists()
+    assert main(["analyze", "angles", str(squat_run)]) == 0
+    assert (tmp_path / "runs" / "analyze" / "exp" / "angles.csv").is_file()
+
+
+def test_a_custom_keypoint_set_travels_in_run_json(tmp_path, capsys):
+    """mpii16 is registered nowhere on the reading side: its definition in run.json is what names the joints."""
+    from alphapose_kit.data.keypoints import KeypointSet
+
+    names = ("r_ankle", "r_knee", "r_hip", "l_hip", "l_knee", "l_ankle", "pelvis", "thorax", "upper_neck",
+             "head_top", "r_wrist", "r_elbow", "r_shoulder", "l_shoulder", "l_elbow", "l_wrist")  # fmt: skip
+    mpii = KeypointSet("mpii16", names, ((0, 5), (1, 4), (2, 3), (10, 15), (11, 14), (12, 13)), ((0, 1), (1, 2)), ())
+    run = tmp_path / "mpii"
+    run.mkdir()
+    knee = [100.0, 200.0, 0.9]  # r_hip (0, 100) - r_knee (100, 200) - r_ankle (100, 300): 135 degrees at the knee
+    kps = [100.0, 300.0, 0.9, *knee, 0.0, 100.0, 0.9] + [0.0, 0.0, 0.9] * 13
+    record = {"image_id": "0.jpg", "category_id": 1, "keypoints": kps, "score": 1.0, "box": [0, 0, 10, 10], "idx": 1}
+    (run / "alphapose-results.json").write_text(json.dumps([record]))
+    write_run_info(run, source="mpii.mp4", fps=25, frames=1, size=(640, 480), model={"keypoint_set": mpii})
+    assert json.loads((run / "run.json").read_text())["model"]["keypoint_set"]["names"] == list(names)
+    code = main(["analyze", "angles", str(run), "--angle", "rknee=r_hip,r_knee,r_ankle", "-o", str(tmp_path / "a")])
+    assert code == 0, capsys.readouterr().err
+    (row,) = (tmp_path / "a" / "angles.csv").read_text().splitlines()[1:]
+    assert float(row.split(",")[3]) == pytest.approx(135.0, abs=0.01)
+
+
+def test_model_flags_apply_to_a_video_only(squat_run, tmp_path, capsys):
+    assert main(["analyze", "angles", str(squat_run), "-w", "pose.pth", "-o", str(tmp_path / "a")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--checkpoint is a model flag: it applies to a video input only" in err
 
 
 def test_compare_command(squat_run, tmp_path):

@@ -171,7 +171,8 @@ def test_track_keeps_each_person_s_id_and_writes_run_json(capsys, tmp_path, shar
     assert len(ids["left"]) == 1 and len(ids["right"]) == 1 and ids["left"] != ids["right"]
     info = read_json(out / "run.json")
     assert (info["fps"], info["frames"], info["width"], info["height"]) == (5.0, 5, 960, 540)
-    assert info["options"]["track"] is True and info["model"]["keypoint_set"] == "coco17"
+    assert info["options"]["track"] is True and info["status"] == "done"
+    assert info["model"]["keypoint_set"]["name"] == "coco17"  # the set's definition travels with the results
 
 
 def test_smooth_needs_track(capsys, shared_data, pose_ckpt) -> None:
@@ -352,17 +353,27 @@ def test_wrong_truncated_and_mismatched_checkpoints(capsys, tmp_path, shared_dat
 
 
 def test_outdir_with_results_is_not_replaced_without_exist_ok(capsys, tmp_path, shared_data, pose_ckpt, coco_detfile):
-    image = str(shared_data / "coco" / "000000000785.jpg")
-    args = (image, "--checkpoint", str(pose_ckpt), "--detfile", str(coco_detfile), "-o", str(tmp_path), *SMALL)
-    code, err = infer(capsys, *args)
+    images = tmp_path / "images"
+    images.mkdir()
+    for name in ("000000000785.jpg", "000000040083.jpg"):
+        (images / name).write_bytes((shared_data / "coco" / name).read_bytes())
+    out = tmp_path / "out"
+    args = ("--checkpoint", str(pose_ckpt), "--detfile", str(coco_detfile), "-o", str(out), "--save-img", *SMALL)
+    code, err = infer(capsys, str(images), *args)
     assert code == 0, err
-    assert "1 frame, " in err  # the summary counts in words that agree with the number
-    before = (tmp_path / "alphapose-results.json").read_bytes()
-    code, err = infer(capsys, *args)
-    assert_one_line(code, err, "already holds results", "--exist-ok")
-    assert (tmp_path / "alphapose-results.json").read_bytes() == before
-    code, err = infer(capsys, *args, "--exist-ok", "-q")
+    assert "2 frames, " in err  # the summary counts in words that agree with the number
+    assert sorted(p.name for p in (out / "vis").iterdir()) == ["000000000785.jpg", "000000040083.jpg"]
+    (out / "notes.txt").write_text("mine")
+    before = (out / "alphapose-results.json").read_bytes()
+    code, err = infer(capsys, str(images / "000000000785.jpg"), *args)
+    assert_one_line(code, err, "already holds the outputs of an earlier akit infer", "--exist-ok")
+    assert (out / "alphapose-results.json").read_bytes() == before
+    code, err = infer(capsys, str(images / "000000000785.jpg"), *args, "--exist-ok", "-q")
     assert code == 0, err
+    # the earlier run's rendering of the other image is gone; a file akit did not write stays
+    assert [p.name for p in (out / "vis").iterdir()] == ["000000000785.jpg"]
+    assert (out / "notes.txt").read_text() == "mine"
+    assert {p["image_id"] for p in read_json(out / "alphapose-results.json")} == {"000000000785.jpg"}
 
 
 @pytest.mark.parametrize(
@@ -541,19 +552,34 @@ def test_interrupt_writes_final_json_and_a_playable_video(tmp_path, long_video, 
     while capture.read()[0]:
         frames += 1
     assert frames == len(streamed)
+    info = read_json(out / "run.json")
+    assert info["status"] == "interrupted" and info["frames"] == len(streamed)
 
 
-def test_kill_keeps_every_streamed_frame(tmp_path, long_video, pose_ckpt, long_detfile) -> None:
+def test_kill_keeps_every_streamed_frame_and_eval_analyze_read_them(
+    capsys, tmp_path, long_video, pose_ckpt, long_detfile
+) -> None:
     out = tmp_path / "sigkill"
-    process = start_infer(long_video, out, pose_ckpt, long_detfile)
+    process = start_infer(long_video, out, pose_ckpt, long_detfile, "--track")
     wait_for_lines(out / "alphapose-results.jsonl", 2, process)
-    process.kill()
+    process.kill()  # SIGKILL: no handler runs, nothing is finished
     process.wait(timeout=60)
     text = (out / "alphapose-results.jsonl").read_text()
     complete = text[: text.rfind("\n") + 1].splitlines()
     frames = [json.loads(line)["frame"] for line in complete]  # every complete line parses
     assert frames == list(range(len(frames))) and len(frames) >= 2
     assert not (out / "alphapose-results.json").exists()
+    info = read_json(out / "run.json")  # written when the run started
+    assert info["status"] == "running" and info["source"] == str(long_video)
+    assert info["model"]["keypoint_set"]["name"] == "coco17" and len(info["model"]["keypoint_set"]["names"]) == 17
+    people = sum(len(json.loads(line)["people"]) for line in complete)
+    assert people >= len(frames)  # the one box of every frame gives a pose
+    code = main(["analyze", "angles", str(out), "-o", str(tmp_path / "angles")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "unfinished run" in err and "running" in err
+    rows = (tmp_path / "angles" / "angles.csv").read_text().splitlines()[1:]
+    assert len(rows) == people and sorted({int(r.split(",")[1]) for r in rows}) == frames
 
 
 def test_webcam_that_is_not_there(capsys, pose_ckpt) -> None:
@@ -592,6 +618,10 @@ def test_bad_flag_values_fail_before_any_work(capsys, tmp_path, shared_data, mon
         (["--min-box-area", "-1"], "must not be negative"),
         (["--detfile", "d.json", "--conf", "0.5"], "do not apply with --detfile"),
         (["--detfile", "d.json", "-d", "yolov5s"], "do not apply with --detfile"),
+        (["--conf", "2.0"], "--conf is a score in [0, 1], got 2.0"),  # checked before any weights are fetched
+        (["--conf", "-0.1"], "--conf is a score in [0, 1]"),
+        (["--nms", "1.5"], "--nms is an IoU in [0, 1], got 1.5"),
+        (["--nms", "nan"], "--nms is an IoU in [0, 1], got nan"),
     ):
         code, err = infer(capsys, image, *flags)
         assert_one_line(code, err, needle)

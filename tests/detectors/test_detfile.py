@@ -109,3 +109,30 @@ def test_same_file_name_in_several_folders(tmp_path: Path) -> None:
         det.lookup("000000.jpg")
     bare = DetFileDetector(detfile(tmp_path, [rec("000000.jpg", [3, 3, 5, 5])]))  # AlphaPose writes bare names
     assert bare.lookup("cam1/000000.jpg").boxes[0, 0] == 3
+    assert len(bare.lookup("cam1/000000.jpg")) == 1  # the same frame again is no conflict
+    with pytest.raises(AkitError, match=r"'000000.jpg' fits frames in several folders \('cam1/000000.jpg', 'cam2/"):
+        bare.lookup("cam2/000000.jpg")  # a bare name does not put one video's boxes on another's frames
+    assert len(det.lookup("cam3/000000.jpg")) == 0  # the same name in a folder the file does not name: no boxes
+
+
+def test_a_bare_name_over_several_posetrack_videos_is_refused_before_the_run(tmp_path: Path, capsys) -> None:
+    """A glob over three PoseTrack18 videos' frame folders names each frame <video>/000000.jpg; boxes for
+    ``000000.jpg`` fit all three, so the run is refused naming two; named by folder, each video gets its own."""
+    from alphapose_kit.cli.app import main
+    from tests.cli.test_infer import SMALL, confident_checkpoint
+
+    frames = REPO.parent / "shared" / "data" / "posetrack18" / "images" / "val"
+    videos = sorted(p.name for p in frames.iterdir())
+    assert len(videos) == 3
+    ckpt = confident_checkpoint(tmp_path / "pose.pth", "coco/fastpose_res50_256x192")
+    args = [str(frames / "*" / "000000.jpg"), "--checkpoint", str(ckpt), "--device", "cpu", "-q", *SMALL]
+    bare = detfile(tmp_path, [rec("000000.jpg", [100, 100, 80, 200])])
+    assert main(["infer", *args, "--detfile", str(bare), "-o", str(tmp_path / "bare")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "fits frames in several folders" in err
+    assert f"{videos[0]}/000000.jpg" in err and f"{videos[1]}/000000.jpg" in err
+    named = tmp_path / "named.json"
+    named.write_text(json.dumps([rec(f"{videos[1]}/000000.jpg", [100, 100, 80, 200])]))
+    assert main(["infer", *args, "--detfile", str(named), "-o", str(tmp_path / "named")]) == 0, capsys.readouterr()
+    people = json.loads((tmp_path / "named" / "alphapose-results.json").read_text())
+    assert [p["image_id"] for p in people] == [f"{videos[1]}/000000.jpg"]  # the other two videos get no boxes

@@ -7,6 +7,7 @@ MODEL.TYPE GoldenPoseNetTest (tests/evaluation/cli_model.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ from torch import nn
 from alphapose_kit import evaluate
 from alphapose_kit.cli.app import main
 from alphapose_kit.detectors import YOLODetector
+from alphapose_kit.errors import AkitError
 from alphapose_kit.evaluation.metric import STAT_KEYS
 from tests.evaluation.cli_model import CONFIG, MODEL_OPTS, write_checkpoint
 from tests.evaluation.golden_model import GoldenPoseNet
@@ -220,3 +222,28 @@ def test_results_matching_no_image_are_counted_and_said(tmp_path: Path, capsys) 
         "1 results on 1 images; 1 results name no image of the annotation file (left out); "
         "3 annotated images have no result (not scored)"
     )
+
+
+def test_a_detector_named_in_boxes_runs_at_its_yaml_thresholds(tmp_path: Path, monkeypatch) -> None:
+    """One home for the thresholds: configs/detector/yolov5n.yaml's (what akit infer uses), not numbers in eval."""
+    import yaml
+
+    from alphapose_kit.detectors.nets.yolov5 import build_yolov5
+    from alphapose_kit.evaluation import runner
+
+    weights = tmp_path / "yolov5n_random.pt"
+    torch.save(build_yolov5("n").state_dict(), weights)
+    built: list = []
+
+    def load_and_keep(*args, **kwargs):
+        built.append(runner_load(*args, **kwargs))  # the real detector, kept to read its settings
+        return built[-1]
+
+    runner_load = runner.load_detector
+    monkeypatch.setattr(runner, "load_detector", load_and_keep)
+    common = dict(model=GoldenPoseNet(), config=CONFIG, device="cpu", workers=0, quiet=True)
+    with contextlib.suppress(AkitError):  # a random detector may find nobody: only its settings matter here
+        evaluate(ANN, COCO, boxes="yolov5n", detector_weights=str(weights), outdir=tmp_path / "a", **common)
+    spec = yaml.safe_load((REPO / "configs" / "detector" / "yolov5n.yaml").read_text())["DETECTOR"]
+    (detector,) = built
+    assert (detector.conf, detector.nms) == (spec["CONFIDENCE"], spec["NMS_THRES"]) == (0.25, 0.45)

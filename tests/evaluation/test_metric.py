@@ -21,6 +21,7 @@ from alphapose_kit.data.coco import CocoAnnotations
 from alphapose_kit.data.keypoints import COCO17, HALPE26, KeypointSet
 from alphapose_kit.errors import AkitError
 from alphapose_kit.evaluation.metric import STAT_KEYS, coco_index, evaluate_keypoints, format_table
+from tests.logcapture import captured_logs
 from tests.paths import COCO
 
 ANN = COCO / "person_keypoints.json"
@@ -222,3 +223,61 @@ def test_results_errors_are_one_line(ann: dict, tmp_path: Path) -> None:
         assert "\n" not in str(err.value)
     with pytest.raises(AkitError, match="no --checkpoint"):
         evaluate(ANN, results=tmp_path / "empty.json", checkpoint="w.pth")
+
+
+def test_an_unfinished_run_is_scored_from_its_stream(ann: dict, tmp_path: Path) -> None:
+    """A run killed before its final JSON (run.json still says running) is scored from its JSONL lines."""
+    from alphapose_kit.io.run_info import RUNNING, write_run_info
+
+    results = perturbed_results(ann, seed=3)
+    run = tmp_path / "killed"
+    run.mkdir()
+    lines = [{"frame": n, "image_id": i, "people": [r for r in results if r["image_id"] == i]}
+             for n, i in enumerate(sorted({r["image_id"] for r in results}))]  # fmt: skip
+    (run / "alphapose-results.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines) + '{"frame": 9')
+    write_run_info(run, source="val", fps=None, frames=0, size=None, model={}, status=RUNNING)
+    with captured_logs() as logs:
+        metrics = evaluate(ANN, results=run, outdir=tmp_path / "out")
+    assert any("unfinished run" in line and "status running" in line for line in logs), logs
+    assert [metrics[k] for k in STAT_KEYS] == pycocotools_stats(ANN, results)  # the torn last line is left out
+
+
+def test_the_run_s_own_keypoint_set_gives_the_sigmas(ann: dict, tmp_path: Path) -> None:
+    """run.json's set (a custom one: every sigma 0.05) scores the results, as pycocotools does with those sigmas."""
+    from alphapose_kit.io.run_info import write_run_info
+
+    custom = KeypointSet("flat17", COCO17.names, COCO17.flip_pairs, COCO17.skeleton, (0.05,) * 17, COCO17.neck_from)
+    results = perturbed_results(ann, seed=4)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "alphapose-results.json").write_text(json.dumps(results))
+    write_run_info(run, source="val", fps=None, frames=4, size=None, model={"keypoint_set": custom})
+    metrics = evaluate(ANN, results=run, outdir=tmp_path / "out")
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = CocoApi(str(ANN))
+        ev = COCOeval(gt, gt.loadRes(copy.deepcopy(results)), "keypoints")
+        ev.params.kpt_oks_sigmas = np.full(17, 0.05)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    assert [metrics[k] for k in STAT_KEYS] == [float(v) for v in ev.stats]
+    assert [metrics[k] for k in STAT_KEYS] != pycocotools_stats(ANN, results)  # COCO's sigmas give other numbers
+
+
+def test_outdir_rule_refuses_then_replaces_only_eval_outputs(ann: dict, tmp_path: Path) -> None:
+    results = tmp_path / "r.json"
+    results.write_text(json.dumps(gt_results(ann)))
+    out = tmp_path / "out"
+    evaluate(ANN, results=results, outdir=out)
+    for stale in ("results_det.json", "eval_gt.png"):  # what an earlier two-pass --plot eval leaves
+        (out / stale).write_text("earlier run")
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(AkitError, match=r"already holds the outputs of an earlier akit eval .*--exist-ok"):
+        evaluate(ANN, results=results, outdir=out)
+    evaluate(ANN, results=results, outdir=out, exist_ok=True)
+    assert sorted(p.name for p in out.iterdir()) == ["metrics.json", "notes.txt", "results.json"]
+
+
+def test_posetrack_on_a_coco_folder_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(AkitError, match="not a PoseTrack18 annotation file: annotation 0 has no track_id"):
+        evaluate(posetrack=str(COCO), results=str(tmp_path), outdir=tmp_path / "out")
