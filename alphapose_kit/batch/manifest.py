@@ -20,7 +20,7 @@ MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "akit-batch/1"
 STATUSES = ("done", "failed")
 # settings that change how a run goes, not what it writes: a rerun may differ in these and still resume
-RUN_ONLY_OPTIONS = ("source", "outdir", "exist_ok", "quiet", "threads")
+RUN_ONLY_OPTIONS = ("source", "outdir", "exist_ok", "quiet", "threads", "ray")
 
 
 @dataclass

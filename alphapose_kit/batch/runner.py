@@ -50,7 +50,7 @@ def run_batch(
     (``num_cpus``: its CPUs, default all), else a cluster address to join. ``options.source``/``outdir`` are ignored.
     Returns the manifest; failed sources are in ``manifest.failed()``, not raised."""
     options.validate()
-    options = portable_options(options)
+    options = portable_options(dataclasses.replace(options, ray=None))  # each worker runs one source, as infer
     root = Path(outdir or next_run_dir("infer")).resolve()
     manifest = Manifest.open(root, options)
     items = expand_sources(sources, taken=manifest.names())

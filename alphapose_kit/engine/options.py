@@ -97,6 +97,9 @@ class InferOptions(PipelineOptions):
     skip_bad: bool = option(False, "--skip-bad", help="warn about unreadable images and go on")
     quiet: bool = option(False, "--quiet", "-q", help="no progress bar or summary")
     threads: int | None = option(None, "--threads", help="CPU threads for torch (default: all cores)")
+    ray: str | None = option(
+        None, "--ray", help="several sources as Ray tasks: auto (a local runtime) or a cluster's ADDRESS"
+    )
     opts: list[str] = field(default_factory=list)  # config overrides: --opts KEY VALUE ... (last on the line)
 
     def validate(self) -> None:

@@ -204,3 +204,19 @@ def test_a_worker_dying_on_every_attempt_fails_its_source_and_a_rerun_runs_it(tm
     assert not (out / "walk").exists() and no_leftovers(out)
     again = run_batch([str(videos / "one" / "walk.mp4")], options, out, max_retries=0)
     assert again.entries["walk"].status == "done" and again.entries["walk"].frames == FRAMES
+
+
+def test_akit_infer_with_ray_runs_every_source_as_one_infer_would(tmp_path, videos, options, reference, capsys):
+    """The CLI: several sources with --ray give each source's single-run output; without --ray they are refused."""
+    from alphapose_kit.cli.app import main
+
+    out = tmp_path / "cli"
+    model = ["-c", options.config, "-w", options.checkpoint, "--detfile", options.detfile, "--device", "cpu"]
+    two = [str(videos / "one" / "walk.mp4"), str(videos / "two" / "walk.mp4")]
+    assert main(["infer", *two, "--ray", "auto", "-o", str(out), *model, "--threads", "1", "-q", *SMALL]) == 0
+    assert_same_run(out / "walk", reference["one"])
+    assert_same_run(out / "walk-2", reference["two"])
+    assert "2 of 2 sources done" in capsys.readouterr().err
+    assert main(["infer", *two, "-o", str(tmp_path / "plain"), *model, *SMALL]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("akit: error:") and "--ray" in err[0]
