@@ -65,6 +65,8 @@ _FORMATS = {
     "pytorch": "PyTorch state_dict",
     "ultralytics": "Ultralytics YOLOv5 checkpoint",
     "darknet": "darknet weights",
+    "torchscript": "TorchScript export",
+    "onnx": "ONNX export",
     "none": "not a checkpoint",
 }
 
@@ -89,6 +91,9 @@ def _report_text(report: WeightsReport) -> str:
             f"zoo file:   named like {entry.name}, but its sha256 differs from the pinned {entry.sha256}: "
             "the file is corrupt or a different checkpoint"
         )
+    if report.format in ("torchscript", "onnx") and report.fits:
+        lines.append(f"use with:   {', '.join(report.fits)}")
+        return "\n".join(lines)
     fits = f"{', '.join(report.fits)} (strictly: every key and shape)" if report.fits else "nothing known"
     lines.append(f"loads into: {fits}")
     return "\n".join(lines)

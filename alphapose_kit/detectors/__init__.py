@@ -135,7 +135,7 @@ def load_detector(
 
         model = load_darknet_weights(build_yolov3_spp(num_classes=80), path)
     else:
-        from alphapose_kit.detectors.nets.yolov5 import load_yolov5_weights
+        from alphapose_kit.detectors.nets.yolov5_checkpoint import load_yolov5_weights
 
         model = load_yolov5_weights(path, variant=key[-1], device=device)
     settings = detector_defaults(key)

@@ -29,7 +29,6 @@ import yaml
 from alphapose_kit.detectors.nets.yolov5 import (
     C3,
     SPPF,
-    ULTRALYTICS_CLASSES,
     VARIANTS,
     Bottleneck,
     Concat,
@@ -37,8 +36,8 @@ from alphapose_kit.detectors.nets.yolov5 import (
     Detect,
     YOLOv5,
     build_yolov5,
-    load_yolov5_weights,
 )
+from alphapose_kit.detectors.nets.yolov5_checkpoint import ULTRALYTICS_CLASSES, load_yolov5_weights
 from alphapose_kit.errors import CheckpointError, ConfigError
 from alphapose_kit.io import safe_pickle
 
@@ -543,10 +542,13 @@ def test_wrong_variant_state_dict(tmp_path: Path) -> None:
     assert "model.0.conv.weight (16, 3, 6, 6) in the file vs (32, 3, 6, 6)" in message
     other = tmp_path / "other.pth"
     torch.save({"conv.weight": torch.zeros(3, 3, 1, 1)}, other)
-    with pytest.raises(CheckpointError, match="not a YOLOv5 state_dict"):
-        load_yolov5_weights(other)
+    for variant in (None, "n"):  # no model.* tensors at all: not a YOLOv5 file, whatever the variant asked for
+        with pytest.raises(CheckpointError, match="is not a YOLOv5 checkpoint: its weights look like unknown network"):
+            load_yolov5_weights(other, variant=variant)
+    partial = tmp_path / "partial.pth"
+    torch.save({"model.0.conv.weight": torch.zeros(16, 3, 6, 6)}, partial)
     with pytest.raises(CheckpointError, match="missing key"):
-        load_yolov5_weights(other, variant="n")
+        load_yolov5_weights(partial, variant="n")
 
 
 # --------------------------------------------------------------------------------------------------------------
