@@ -54,7 +54,7 @@ class WeightsReport:
 
 def verify_weights(path: str | os.PathLike, config: str | os.PathLike | None = None) -> WeightsReport:
     """Hash ``path``, match it to the zoo and find the networks it loads into; see :class:`WeightsReport`."""
-    from alphapose_kit.hub.download import file_sha256
+    from alphapose_kit.utils.hashing import file_sha256
 
     path = Path(path).expanduser()
     if not path.is_file():

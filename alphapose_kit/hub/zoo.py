@@ -271,7 +271,7 @@ def find_by_file(path: str | Path) -> ZooEntry | None:
     path = Path(path).expanduser()
     pinned = [entry for entry in _REGISTRY.values() if entry.sha256]
     if pinned and path.is_file():
-        from alphapose_kit.hub.download import file_sha256
+        from alphapose_kit.utils.hashing import file_sha256
 
         digest = file_sha256(path)
         for entry in pinned:
