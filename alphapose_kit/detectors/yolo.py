@@ -21,7 +21,7 @@ from torch import nn
 from alphapose_kit.detectors.base import Detections
 from alphapose_kit.detectors.letterbox import as_bgr, letterbox_batch, unletterbox_boxes
 from alphapose_kit.errors import AkitError
-from alphapose_kit.utils.device import resolve_device
+from alphapose_kit.utils.device import as_device
 
 SCORES = ("objectness", "objectness*class")
 
@@ -65,7 +65,8 @@ class YOLODetector:
             and objectness x class score must pass it (Ultralytics: 0.25).
         nms: IoU threshold of the per-class NMS. AlphaPose: 0.6; Ultralytics: 0.45.
         batch_size: frames per forward pass. Results do not depend on it (unless ``legacy_batch_renms``).
-        device: where the network runs (``cpu``, ``cuda``, ``cuda:N``, ``auto``). Filtering starts there;
+        device: where the network runs: a torch.device (or a string such as ``cuda:0``, resolved here). Filtering
+            starts there;
             NMS always runs on CPU in float32, as AlphaPose's CPU kernel does, so results do not depend on
             the device's NMS implementation.
         half: run the network in float16 (CUDA only); post-processing stays float32.
@@ -108,7 +109,7 @@ class YOLODetector:
             raise AkitError(f"detector score must be one of {', '.join(SCORES)}, got {score!r}")
         if max_det is not None and (not isinstance(max_det, int) or max_det < 1):
             raise AkitError(f"detector max_det must be a positive integer or None, got {max_det!r}")
-        self.device = resolve_device(device)
+        self.device = as_device(device)
         if half and self.device.type != "cuda":
             raise AkitError("half precision needs a CUDA device; drop half or use device='cuda'")
         self.model = model.to(self.device).eval().to(memory_format=torch.channels_last)  # faster on CPU and CUDA

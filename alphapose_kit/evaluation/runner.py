@@ -139,7 +139,7 @@ def _evaluate_model(
     ran_detector = bool(det_source) and entries is None
     if ran_detector and detector is None:  # loaded before the pose model: a bad name or weights fail at once
         detector = load_detector(
-            str(det_source), weights=opts.detector_weights, device=str(ctx.device), **EVAL_DETECTOR_SETTINGS
+            str(det_source), weights=opts.detector_weights, device=ctx.device, **EVAL_DETECTOR_SETTINGS
         )
     if use_gt and not det_source and opts.pose_nms != "none":
         log.warning("--pose-nms applies to detected boxes only; AlphaPose's ground-truth pass has none")

@@ -14,7 +14,7 @@ from alphapose_kit.hub.zoo import resolve_weights
 from alphapose_kit.io.checkpoint import load_into, read_state_dict
 from alphapose_kit.models.choice import check_fits_checkpoint
 from alphapose_kit.models.registry import build_pose_model
-from alphapose_kit.utils.device import resolve_device
+from alphapose_kit.utils.device import as_device
 
 
 def model_name(cfg: CfgNode) -> str:
@@ -49,7 +49,7 @@ def load_pose_model(
     An akit checkpoint trained with another network or input size than ``config`` is refused, naming the key.
     """
     cfg = load_config(config)
-    target = resolve_device(device)
+    target = as_device(device)
     model = build_pose_model(cfg)
     if checkpoint is not None:
         path = resolve_weights(checkpoint, kind="pose")

@@ -586,3 +586,13 @@ def test_decode_hand_case() -> None:
         for col in range(64 // s)
     ]
     torch.testing.assert_close(pred[0], torch.tensor(expected, dtype=torch.float32), rtol=1e-6, atol=1e-5)
+
+
+def test_the_network_module_reads_no_checkpoints() -> None:
+    """The network (nets/yolov5.py) and the unpacking of Ultralytics files (nets/yolov5_checkpoint.py) are apart."""
+    from pathlib import Path
+
+    import alphapose_kit.detectors.nets.yolov5 as network
+
+    source = Path(network.__file__).read_text()
+    assert "safe_pickle" not in source and "def load_yolov5_weights" not in source
