@@ -18,16 +18,20 @@ from alphapose_kit.utils.device import as_device
 __all__ = ["DETECTOR_NAMES", "detector_defaults", "detector_weights", "load_detector"]
 
 YOLOV5_NAMES = ("yolov5n", "yolov5s", "yolov5m", "yolov5l", "yolov5x")
-DETECTOR_NAMES = ("yolov3-spp", *YOLOV5_NAMES, "detfile")
-_ALIASES = {"yolo": "yolov3-spp"}  # AlphaPose's --detector name for YOLOv3-SPP
+YOLOX_NAMES = ("yolox-nano", "yolox-tiny", "yolox-s", "yolox-m", "yolox-l", "yolox-x")
+DETECTOR_NAMES = ("yolov3-spp", *YOLOV5_NAMES, *YOLOX_NAMES, "detfile")
+_ALIASES = {"yolo": "yolov3-spp", "yolox": "yolox-x"}  # AlphaPose's --detector names (detector/apis.py)
 
 # How each family scores and suppresses boxes; the thresholds and input sizes (conf, nms, input_size) live in
 # configs/detector/<name>.yaml: AlphaPose's detector/yolo_cfg.py for YOLOv3-SPP, Ultralytics detect.py's defaults for
 # YOLOv5 (AlphaPose has no YOLOv5; the checkpoints were tuned with conf 0.25 on objectness x class, NMS 0.45 without
-# +1 widths, at most 300 boxes). The letterbox stays AlphaPose's (square, fill 128, cubic).
+# +1 widths, at most 300 boxes) and AlphaPose's detector/yolox_cfg.py for YOLOX. The letterbox stays AlphaPose's
+# (square, fill 128, cubic) for YOLOv3/v5; YOLOX takes AlphaPose's yolox_api input (top-left padding, BGR 0-255),
+# keeps objectness x class >= conf, suppresses with torchvision's NMS on that product and passes objectness on.
 _FAMILY_SETTINGS: dict[str, dict[str, Any]] = {
     "yolov3": {"score": "objectness", "legacy_box_plus1": True, "max_det": None},
     "yolov5": {"score": "objectness*class", "legacy_box_plus1": False, "max_det": 300},
+    "yolox": {"score": "yolox", "legacy_box_plus1": False, "max_det": None, "preprocess": "yolox"},
 }
 _YAML_KEYS = {"CONFIDENCE": "conf", "NMS_THRES": "nms", "INPUT_SIZE": "input_size"}
 _YOLO_OPTIONS = {
@@ -53,9 +57,13 @@ def detector_defaults(name: str) -> dict[str, Any]:
 
     key = _canonical_name(name)
     spec = yaml.safe_load((shipped_configs_dir() / "detector" / f"{key}.yaml").read_text(encoding="utf-8"))["DETECTOR"]
-    settings = dict(_FAMILY_SETTINGS["yolov3" if key == "yolov3-spp" else "yolov5"])
+    settings = dict(_FAMILY_SETTINGS[_family(key)])
     settings.update({ours: spec[theirs] for theirs, ours in _YAML_KEYS.items()})
     return settings
+
+
+def _family(key: str) -> str:
+    return "yolov3" if key == "yolov3-spp" else key[:5] if key.startswith("yolox") else "yolov5"
 
 
 def _canonical_name(name: str) -> str:
@@ -95,7 +103,8 @@ def load_detector(
     """A ready person detector.
 
     Args:
-        name: ``yolov3-spp`` (AlphaPose's default, alias ``yolo``), ``yolov5n/s/m/l/x`` or ``detfile``.
+        name: ``yolov3-spp`` (AlphaPose's default, alias ``yolo``), ``yolov5n/s/m/l/x``,
+            ``yolox-nano/tiny/s/m/l/x`` (alias ``yolox`` = ``yolox-x``, as in AlphaPose) or ``detfile``.
         weights: the weight file (darknet ``.weights`` for yolov3-spp, an Ultralytics checkpoint for yolov5*), or
             a zoo name / zoo file name meaning the zoo's cached copy (the rule of ``hub.zoo.resolve_weights``, which
             ``load_pose_model`` follows too); None fetches the model zoo's cached file. For ``detfile``: the
@@ -129,6 +138,10 @@ def load_detector(
         from alphapose_kit.detectors.nets.yolov3_spp import build_yolov3_spp
 
         model = load_darknet_weights(build_yolov3_spp(num_classes=80), path)
+    elif _family(key) == "yolox":
+        from alphapose_kit.detectors.nets.yolox import load_yolox_weights
+
+        model = load_yolox_weights(path, variant=key, device=target)
     else:
         from alphapose_kit.detectors.nets.yolov5_checkpoint import load_yolov5_weights
 

@@ -71,7 +71,8 @@ def test_names_unique_and_kinds():
     assert len(names) == len(set(names))
     assert len({entry.filename for entry in zoo._ENTRIES}) == len(names)
     assert {entry.kind for entry in zoo.list_models()} == {"pose", "detector"}
-    assert [e.name for e in zoo.list_models("detector")] == ["yolov3-spp", *(f"yolov5{s}" for s in "nsmlx")]
+    yolox = [f"yolox-{s}" for s in ("nano", "tiny", "s", "m", "l", "x")]
+    assert [e.name for e in zoo.list_models("detector")] == ["yolov3-spp", *(f"yolov5{s}" for s in "nsmlx"), *yolox]
     assert len(zoo.list_models("pose")) == 8
     with pytest.raises(AkitError, match="unknown model kind"):
         zoo.list_models("segmenter")
