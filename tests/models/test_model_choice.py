@@ -150,3 +150,21 @@ def test_a_stored_config_that_is_not_valid_is_one_line(tmp_path) -> None:
     save_checkpoint(path, {"format": FORMAT, "state_dict": {"w": torch.zeros(1)}, "config": "MODEL:\n  NO_SUCH: 1\n"})
     with pytest.raises(ConfigError, match="odd.pth: its stored config"):
         resolve_model_choice(None, str(path))
+
+
+def test_export_and_bench_use_the_stored_config(capsys, tmp_path) -> None:
+    from alphapose_kit.deploy.metadata import read_metadata
+    from tests.deploy.nets import TINY
+
+    cfg = load_config(DEFAULT_CONFIG, TINY)  # the tiny deploy test network at 128x96
+    ckpt = _train_like(tmp_path / "best.pth", cfg)
+    target = tmp_path / "pose.onnx"
+    code = main(["export", "-w", str(ckpt), "--format", "onnx", "-o", str(target)])
+    assert code == 0, capsys.readouterr().err
+    assert read_metadata(target)["input_size"] == [128, 96]
+    capsys.readouterr()
+    code = main(["bench", "-w", str(ckpt), "--backends", "torch", "--batch", "1", "--rounds", "1", "--warmup", "0",
+                 "--output", str(tmp_path / "bench")])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "# TinyDUCDeployTest (ResNet-50, 17 joints), input [128, 96]," in out, out
