@@ -34,7 +34,6 @@ __all__ = [
 KINDS = ("pose", "detector")
 _DRIVE = "https://drive.google.com/uc?export=download&id={}"
 _YOLOV5 = "https://github.com/ultralytics/yolov5/releases/download/v7.0/{}.pt"
-_YOLOX = "https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/{}.pth"
 _NUM_KEYPOINTS = {"coco17": 17, "halpe26": 26}
 
 
@@ -137,7 +136,9 @@ _ENTRIES: tuple[ZooEntry, ...] = (
     ),
     *(
         ZooEntry(
-            f"yolox-{size}", "detector", f"yolox-{size}", (_YOLOX.format(f"yolox_{size}"),), f"yolox_{size}.pth", None,
+            f"yolox-{size}", "detector", f"yolox-{size}",
+            (f"https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/yolox_{size}.pth",),
+            f"yolox_{size}.pth", None,
             f"YOLOX-{size} (Megvii, Apache-2.0, COCO-80, person class used), 640x640 with AlphaPose's YOLOX settings",
         )
         for size in ("nano", "tiny", "s", "m", "l", "x")
