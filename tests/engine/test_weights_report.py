@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from alphapose_kit.detectors.nets.yolov5 import build_yolov5
+from alphapose_kit.engine.weights_report import verify_weights
 from alphapose_kit.errors import AkitError
 from alphapose_kit.hub import zoo
-from alphapose_kit.hub.verify import verify_weights
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ unpickler for Ultralytics files, darknet's raw floats) and checks it against the
 by key and shape against the zoo configs of the family their keys show (only those networks are built), YOLOv5 files
 with the YOLOv5 loader, darknet files by YOLOv3-SPP's exact size; an akit training checkpoint against the config it
 stores. ``config`` checks a pose checkpoint against one config instead (e.g. a model trained with other joints).
-TorchScript and ONNX exports are recognised and described from their akit metadata.
+TorchScript and ONNX exports are recognised and described from their akit metadata. It builds networks and reads
+export metadata, so it sits above models, detectors and deploy (``akit models verify`` is its command).
 """
 
 from __future__ import annotations
