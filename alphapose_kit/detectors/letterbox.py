@@ -60,10 +60,18 @@ def letterbox_batch(
     return tensor.float().div_(255.0).contiguous()
 
 
+def alphapose_scale(width: int, height: int, size: int) -> np.float32:
+    """min(S/w, S/h) exactly as AlphaPose's detector APIs compute it to map boxes back: ``inp_dim / orig_dim`` with a
+    Python int over a float32 tensor, which torch evaluates as the float32 reciprocal times the int, one ulp away from
+    S/w for some sizes (640 / 500 gives 1.28000009, not 1.27999997)."""
+    one, s = np.float32(1), np.float32(size)
+    return min(s * (one / np.float32(width)), s * (one / np.float32(height)))
+
+
 def unletterbox_boxes(boxes: np.ndarray, width: int, height: int, size: int) -> np.ndarray:
     """Map float32 (M, 4) x1, y1, x2, y2 from letterbox pixels back to the width x height image, clamped."""
     w, h, s = np.float32(width), np.float32(height), np.float32(size)
-    f = min(s / w, s / h)  # float32 throughout, as AlphaPose computes it on float32 tensors
+    f = alphapose_scale(width, height, size)  # float32 throughout, as AlphaPose computes it on float32 tensors
     out = np.array(boxes, dtype=np.float32, copy=True).reshape(-1, 4)
     out[:, [0, 2]] -= (s - f * w) / np.float32(2)
     out[:, [1, 3]] -= (s - f * h) / np.float32(2)
@@ -96,10 +104,10 @@ def pad_batch(images: Sequence[np.ndarray], size: int, device: torch.device | st
 
 
 def unpad_boxes(boxes: np.ndarray, width: int, height: int, size: int) -> np.ndarray:
-    """Map float32 (M, 4) x1, y1, x2, y2 from YOLOX input pixels back to the image: divided by the float32
-    min(S/w, S/h) as AlphaPose's yolox_api does, then clamped to [0, w] x [0, h]."""
-    w, h, s = np.float32(width), np.float32(height), np.float32(size)
-    out = np.array(boxes, dtype=np.float32, copy=True).reshape(-1, 4) / min(s / w, s / h)
+    """Map float32 (M, 4) x1, y1, x2, y2 from YOLOX input pixels back to the image: divided by
+    :func:`alphapose_scale` as AlphaPose's yolox_api does, then clamped to [0, w] x [0, h]."""
+    w, h = np.float32(width), np.float32(height)
+    out = np.array(boxes, dtype=np.float32, copy=True).reshape(-1, 4) / alphapose_scale(width, height, size)
     out[:, [0, 2]] = np.clip(out[:, [0, 2]], 0, w)
     out[:, [1, 3]] = np.clip(out[:, [1, 3]], 0, h)
     return out

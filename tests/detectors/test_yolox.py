@@ -162,3 +162,42 @@ def test_infer_with_yolox_s(capsys, tmp_path, shared_data) -> None:
     assert code == 0, capsys.readouterr().err
     assert json.loads((out / "alphapose-results.json").read_text()) == []
     assert json.loads((out / "run.json").read_text())["options"]["detector"] == "yolox-s"
+
+
+def test_boxes_map_back_with_alphapose_s_float32_scale() -> None:
+    """AlphaPose divides by ``torch.min(inp_dim / orig_dim_list)``: torch evaluates an int over a float32 tensor as
+    reciprocal times the int, 1.28000009 for 640 / 500 where float32 640 / 500 is 1.27999997."""
+    from alphapose_kit.detectors.letterbox import alphapose_scale
+
+    for width, height in ((500, 333), (640, 427), (333, 500), (1920, 1080), (612, 612)):
+        expected = torch.min(640 / torch.FloatTensor([width, height])).item()
+        assert float(alphapose_scale(width, height, 640)) == expected
+    assert float(alphapose_scale(500, 333, 640)) == pytest.approx(1.28000009059906, abs=0) != np.float32(1.28)
+    x2 = np.float32(520.3759155273438)
+    (box,) = unpad_boxes(np.array([[0, 0, x2, 10]], np.float32), 500, 333, 640)
+    assert box[2] == x2 / np.float32(torch.min(640 / torch.FloatTensor([500, 333])).item())  # 406.54364, not ...70
+
+
+@pytest.mark.parametrize("variant", ["nano", "s"])
+def test_the_original_s_network_outputs_and_boxes(variant: str) -> None:
+    """tests/golden/yolox_golden.npz: AlphaPose's own YOLOXDetector (its Exp's model, preprocessing, post-processing
+    with the re-NMS of more than 100 boxes, mapping back) on the same weights and shared images."""
+    from tests.detectors.yolox_golden import IMAGES, ROW_STEP, golden_state
+    from tests.paths import COCO, GOLDEN
+
+    golden = np.load(GOLDEN / "yolox_golden.npz")
+    model = build_yolox(variant)
+    model.load_state_dict(golden_state(variant, model.state_dict()), strict=True)
+    settings = {**detector_defaults(f"yolox-{variant}"), "batch_size": 1, "legacy_batch_renms": True}
+    detector = YOLODetector(model, **settings)
+    for name in IMAGES:
+        key = f"{variant}__{Path(name).stem}"
+        image = cv2.imread(str(COCO / name))
+        rows = detector.forward([image])[0].double()
+        np.testing.assert_allclose(rows[::ROW_STEP].numpy(), golden[f"{key}__rows"], rtol=1e-4, atol=1e-3)
+        np.testing.assert_allclose(rows.sum(0).numpy(), golden[f"{key}__sum"], rtol=1e-5)
+        np.testing.assert_allclose((rows * rows).sum(0).numpy(), golden[f"{key}__sum_sq"], rtol=1e-5)
+        (dets,) = detector([image])
+        assert len(dets) == len(golden[f"{key}__boxes"]) > 0, key
+        np.testing.assert_allclose(dets.boxes, golden[f"{key}__boxes"], atol=1e-3)
+        np.testing.assert_allclose(dets.scores, golden[f"{key}__scores"], rtol=1e-5)

@@ -192,7 +192,6 @@ class YOLOXHead(nn.Module):
         hidden = int(_HEAD_CHANNELS * width)
         self.num_classes = num_classes
         self.strides = STRIDES
-        self.stems = nn.ModuleList(BaseConv(int(c * width), hidden, 1) for c in _NECK_CHANNELS)
         self.cls_convs = nn.ModuleList(
             nn.Sequential(_conv(depthwise, hidden, hidden, 3), _conv(depthwise, hidden, hidden, 3)) for _ in STRIDES
         )
@@ -202,6 +201,8 @@ class YOLOXHead(nn.Module):
         self.cls_preds = nn.ModuleList(nn.Conv2d(hidden, num_classes, 1) for _ in STRIDES)
         self.reg_preds = nn.ModuleList(nn.Conv2d(hidden, 4, 1) for _ in STRIDES)
         self.obj_preds = nn.ModuleList(nn.Conv2d(hidden, 1, 1) for _ in STRIDES)
+        # registered last, as in the official head, so that state_dict() lists the keys in the files' order
+        self.stems = nn.ModuleList(BaseConv(int(c * width), hidden, 1) for c in _NECK_CHANNELS)
 
     def forward(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
         levels = []
