@@ -176,6 +176,17 @@ def test_boxes_map_back_with_alphapose_s_float32_scale() -> None:
     x2 = np.float32(520.3759155273438)
     (box,) = unpad_boxes(np.array([[0, 0, x2, 10]], np.float32), 500, 333, 640)
     assert box[2] == x2 / np.float32(torch.min(640 / torch.FloatTensor([500, 333])).item())  # 406.54364, not ...70
+    # the YOLOv3 letterbox's inverse uses the same scale: offsets (S - f w) / 2, (S - f h) / 2, then / f, in torch
+    from alphapose_kit.detectors.letterbox import unletterbox_boxes
+
+    dims = torch.FloatTensor([[500, 333, 500, 333]])
+    f = torch.min(608 / dims, 1)[0].view(-1, 1)
+    dets = torch.tensor([[100.0, 150.0, 520.3759, 300.0]])
+    dets[:, [0, 2]] -= (608 - f * dims[:, 0].view(-1, 1)) / 2
+    dets[:, [1, 3]] -= (608 - f * dims[:, 1].view(-1, 1)) / 2
+    dets /= f
+    mapped = unletterbox_boxes(np.array([[100.0, 150.0, 520.3759, 300.0]], np.float32), 500, 333, 608)
+    np.testing.assert_array_equal(mapped, dets.clamp(min=0).numpy().clip(max=[500, 333, 500, 333]))
 
 
 @pytest.mark.parametrize("variant", ["nano", "s"])
