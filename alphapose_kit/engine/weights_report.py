@@ -116,6 +116,9 @@ def _check_pytorch(report: WeightsReport, config: str | os.PathLike | None) -> N
     if any(key.startswith("model.24.") for key in state):
         _check_yolov5(report)
         return
+    if "backbone.backbone.stem.conv.conv.weight" in state:
+        _check_yolox(report, state)
+        return
     try:
         stored = stored_config(report.path)
     except AkitError as exc:
@@ -201,6 +204,21 @@ def _fits(state: dict[str, torch.Tensor], config: str | os.PathLike | CfgNode) -
 
     own = build_pose_model(load_config(config)).state_dict()
     return own.keys() == state.keys() and all(tuple(own[k].shape) == tuple(state[k].shape) for k in own)
+
+
+def _check_yolox(report: WeightsReport, state: dict[str, torch.Tensor]) -> None:
+    """A YOLOX state_dict (Megvii's ``yolox_*.pth``): the variant whose network it fits strictly, by stem width."""
+    from alphapose_kit.detectors.nets.yolox import VARIANTS, build_yolox
+
+    width = state["backbone.backbone.stem.conv.conv.weight"].shape[0]
+    report.looks_like = "YOLOX"
+    for variant, (_, multiple, _) in VARIANTS.items():
+        if int(64 * multiple) == width:
+            with torch.device("meta"):  # shapes only: no memory for the weights
+                own = build_yolox(variant).state_dict()
+            if own.keys() == state.keys() and all(own[k].shape == state[k].shape for k in own):
+                report.fits.append(f"yolox-{variant}")
+            return
 
 
 def _check_yolov5(report: WeightsReport) -> None:
