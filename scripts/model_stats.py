@@ -15,8 +15,10 @@ from torch.utils.flop_counter import FlopCounterMode
 from alphapose_kit.config import load_config
 from alphapose_kit.detectors.nets.yolov3_spp import build_yolov3_spp
 from alphapose_kit.detectors.nets.yolov5 import build_yolov5
+from alphapose_kit.detectors.nets.yolox import build_yolox
 from alphapose_kit.hub.zoo import config_path, list_models
 from alphapose_kit.models.loader import load_pose_model
+from alphapose_kit.motion3d.videopose3d import TemporalModel
 
 
 def _deform_conv_flops(*args, out_shape=None, **kwargs) -> int:
@@ -43,6 +45,11 @@ def rows(only: list[str] | None = None) -> list[tuple[str, str, float, float]]:
     for entry in list_models():
         if only and entry.name not in only:
             continue
+        if entry.kind == "lifter":  # VideoPose3D's 243-frame model: one output frame from 243 frames of 17 joints
+            lifter = TemporalModel().eval()
+            params = sum(p.numel() for p in lifter.parameters()) / 1e6
+            table.append((entry.name, "243x17x2", params, count_gflops(lifter, torch.zeros(1, 243, 17, 2))))
+            continue
         if entry.kind == "pose":
             cfg = load_config(config_path(entry))
             model = load_pose_model(cfg)
@@ -50,6 +57,8 @@ def rows(only: list[str] | None = None) -> list[tuple[str, str, float, float]]:
         else:
             if entry.name == "yolov3-spp":
                 model, h = build_yolov3_spp().eval(), 608
+            elif entry.name.startswith("yolox"):
+                model, h = build_yolox(entry.name), 640  # AlphaPose's YOLOX input size for every variant
             else:
                 model, h = build_yolov5(entry.name.removeprefix("yolov5")).eval(), 640
             w = h

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from alphapose_kit.hub.verify import WeightsReport
+    from alphapose_kit.engine.weights_report import WeightsReport
 
 models_app = typer.Typer(help="The model zoo: list, describe, download and verify weights.", no_args_is_help=True)
 
@@ -52,8 +52,8 @@ def models_verify(
     ] = None,
 ) -> None:
     """Say whether a file is a checkpoint, which zoo file it is and which network it loads into (exit 1 if none)."""
+    from alphapose_kit.engine.weights_report import verify_weights
     from alphapose_kit.errors import AkitError
-    from alphapose_kit.hub.verify import verify_weights
 
     report = verify_weights(file, config)
     typer.echo(_report_text(report))
@@ -65,6 +65,8 @@ _FORMATS = {
     "pytorch": "PyTorch state_dict",
     "ultralytics": "Ultralytics YOLOv5 checkpoint",
     "darknet": "darknet weights",
+    "torchscript": "TorchScript export",
+    "onnx": "ONNX export",
     "none": "not a checkpoint",
 }
 
@@ -89,6 +91,9 @@ def _report_text(report: WeightsReport) -> str:
             f"zoo file:   named like {entry.name}, but its sha256 differs from the pinned {entry.sha256}: "
             "the file is corrupt or a different checkpoint"
         )
+    if report.format in ("torchscript", "onnx") and report.fits:
+        lines.append(f"use with:   {', '.join(report.fits)}")
+        return "\n".join(lines)
     fits = f"{', '.join(report.fits)} (strictly: every key and shape)" if report.fits else "nothing known"
     lines.append(f"loads into: {fits}")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""AlphaPose's letterbox for the YOLO detectors, and its inverse for boxes.
+"""AlphaPose's letterbox for the YOLO detectors and YOLOX's top-left padding, each with its inverse for boxes.
 
 Forward: f = min(S/w, S/h); the image is resized (cv2 INTER_CUBIC) to (int(w*f), int(h*f)) and pasted at
 ((S - new_w)//2, (S - new_h)//2) on an S x S canvas filled with 128. Inverse (QUIRK kept from AlphaPose): the
@@ -60,14 +60,54 @@ def letterbox_batch(
     return tensor.float().div_(255.0).contiguous()
 
 
+def alphapose_scale(width: int, height: int, size: int) -> np.float32:
+    """min(S/w, S/h) exactly as AlphaPose's detector APIs compute it to map boxes back: ``inp_dim / orig_dim`` with a
+    Python int over a float32 tensor, which torch evaluates as the float32 reciprocal times the int, one ulp away from
+    S/w for some sizes (640 / 500 gives 1.28000009, not 1.27999997)."""
+    one, s = np.float32(1), np.float32(size)
+    return min(s * (one / np.float32(width)), s * (one / np.float32(height)))
+
+
 def unletterbox_boxes(boxes: np.ndarray, width: int, height: int, size: int) -> np.ndarray:
     """Map float32 (M, 4) x1, y1, x2, y2 from letterbox pixels back to the width x height image, clamped."""
     w, h, s = np.float32(width), np.float32(height), np.float32(size)
-    f = min(s / w, s / h)  # float32 throughout, as AlphaPose computes it on float32 tensors
+    f = alphapose_scale(width, height, size)  # float32 throughout, as AlphaPose computes it on float32 tensors
     out = np.array(boxes, dtype=np.float32, copy=True).reshape(-1, 4)
     out[:, [0, 2]] -= (s - f * w) / np.float32(2)
     out[:, [1, 3]] -= (s - f * h) / np.float32(2)
     out /= f
+    out[:, [0, 2]] = np.clip(out[:, [0, 2]], 0, w)
+    out[:, [1, 3]] = np.clip(out[:, [1, 3]], 0, h)
+    return out
+
+
+# --- YOLOX's input (AlphaPose detector/yolox/utils/preprocess.py ``preproc``, Megvii's ValTransform) -------------
+
+PAD_FILL = 114
+
+
+def pad_image(image: np.ndarray, size: int, fill: int = PAD_FILL) -> np.ndarray:
+    """YOLOX's size x size input: resized by r = min(S/h, S/w) (cv2 INTER_LINEAR) to (int(w*r), int(h*r)) and put at
+    the TOP-LEFT corner of a canvas filled with 114; the colours stay BGR."""
+    height, width = image.shape[:2]
+    r = min(size / height, size / width)
+    new_w, new_h = max(1, int(width * r)), max(1, int(height * r))
+    canvas = np.full((size, size, 3), fill, np.uint8)
+    canvas[:new_h, :new_w] = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    return canvas
+
+
+def pad_batch(images: Sequence[np.ndarray], size: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """N x 3 x size x size float32 YOLOX input: :func:`pad_image`, BGR, pixel values 0-255 (no scaling)."""
+    batch = np.stack([pad_image(image, size) for image in images])
+    return torch.from_numpy(batch).to(device).permute(0, 3, 1, 2).float().contiguous()
+
+
+def unpad_boxes(boxes: np.ndarray, width: int, height: int, size: int) -> np.ndarray:
+    """Map float32 (M, 4) x1, y1, x2, y2 from YOLOX input pixels back to the image: divided by
+    :func:`alphapose_scale` as AlphaPose's yolox_api does, then clamped to [0, w] x [0, h]."""
+    w, h = np.float32(width), np.float32(height)
+    out = np.array(boxes, dtype=np.float32, copy=True).reshape(-1, 4) / alphapose_scale(width, height, size)
     out[:, [0, 2]] = np.clip(out[:, [0, 2]], 0, w)
     out[:, [1, 3]] = np.clip(out[:, [1, 3]], 0, h)
     return out

@@ -20,11 +20,12 @@ from torch import nn
 
 from alphapose_kit.config.sizes import is_multiple_of_32
 from alphapose_kit.detectors.base import Detections
-from alphapose_kit.detectors.letterbox import as_bgr, letterbox_batch, unletterbox_boxes
+from alphapose_kit.detectors.letterbox import as_bgr, letterbox_batch, pad_batch, unletterbox_boxes, unpad_boxes
 from alphapose_kit.errors import AkitError
-from alphapose_kit.utils.device import resolve_device
+from alphapose_kit.utils.device import as_device
 
-SCORES = ("objectness", "objectness*class")
+SCORES = ("objectness", "objectness*class", "yolox")
+INPUTS = ("letterbox", "yolox")
 
 
 def inclusive_threshold(thr: float) -> float:
@@ -66,13 +67,17 @@ class YOLODetector:
             and objectness x class score must pass it (Ultralytics: 0.25).
         nms: IoU threshold of the per-class NMS. AlphaPose: 0.6; Ultralytics: 0.45.
         batch_size: frames per forward pass. Results do not depend on it (unless ``legacy_batch_renms``).
-        device: where the network runs (``cpu``, ``cuda``, ``cuda:N``, ``auto``). Filtering starts there;
+        device: where the network runs: a torch.device (or a string such as ``cuda:0``, resolved here). Filtering
+            starts there;
             NMS always runs on CPU in float32, as AlphaPose's CPU kernel does, so results do not depend on
             the device's NMS implementation.
         half: run the network in float16 (CUDA only); post-processing stays float32.
         classes: class indices to keep after the argmax (COCO 0 = person).
-        score: ``"objectness"`` (AlphaPose: the score passed on and used by NMS is objectness only) or
-            ``"objectness*class"`` (Ultralytics: objectness times the best class score).
+        score: ``"objectness"`` (AlphaPose: the score passed on and used by NMS is objectness only),
+            ``"objectness*class"`` (Ultralytics: objectness times the best class score) or ``"yolox"``
+            (AlphaPose's YOLOX postprocess: keep objectness x class >= conf, NMS on it, pass on objectness).
+        preprocess: ``"letterbox"`` (AlphaPose's centred letterbox, RGB / 255) or ``"yolox"`` (top-left padding
+            with 114, BGR 0-255: :func:`~alphapose_kit.detectors.letterbox.pad_batch`).
         legacy_box_plus1: AlphaPose's NMS kernel (+1 widths, suppress IoU >= thr); False = torchvision's.
         max_det: keep at most this many boxes per image (highest scores); None = no limit (AlphaPose).
         legacy_batch_renms: AlphaPose QUIRK, off by default: when a whole forward batch (a short last batch
@@ -96,6 +101,7 @@ class YOLODetector:
         legacy_box_plus1: bool = True,
         max_det: int | None = None,
         legacy_batch_renms: bool = False,
+        preprocess: str = "letterbox",
     ) -> None:
         if not isinstance(input_size, int) or not is_multiple_of_32(input_size):
             raise AkitError(f"detector input_size must be a positive multiple of 32, got {input_size!r}")
@@ -107,9 +113,11 @@ class YOLODetector:
             raise AkitError(f"detector batch_size must be a positive integer, got {batch_size!r}")
         if score not in SCORES:
             raise AkitError(f"detector score must be one of {', '.join(SCORES)}, got {score!r}")
+        if preprocess not in INPUTS:
+            raise AkitError(f"detector preprocess must be one of {', '.join(INPUTS)}, got {preprocess!r}")
         if max_det is not None and (not isinstance(max_det, int) or max_det < 1):
             raise AkitError(f"detector max_det must be a positive integer or None, got {max_det!r}")
-        self.device = resolve_device(device)
+        self.device = as_device(device)
         if half and self.device.type != "cuda":
             raise AkitError("half precision needs a CUDA device; drop half or use device='cuda'")
         self.model = model.to(self.device).eval().to(memory_format=torch.channels_last)  # faster on CPU and CUDA
@@ -125,6 +133,7 @@ class YOLODetector:
         self.legacy_box_plus1 = bool(legacy_box_plus1)
         self.max_det = max_det
         self.legacy_batch_renms = bool(legacy_batch_renms)
+        self.preprocess = preprocess
 
     def __call__(self, frames: Sequence[np.ndarray], image_ids: Sequence[Hashable] | None = None) -> list[Detections]:
         """One :class:`Detections` per BGR uint8 frame, boxes in that frame's pixels. ``image_ids`` is unused."""
@@ -136,7 +145,8 @@ class YOLODetector:
 
     def forward(self, frames: Sequence[np.ndarray]) -> torch.Tensor:
         """The raw float32 prediction tensor (N, anchors, 5 + classes) for BGR frames, on ``self.device``."""
-        inputs = letterbox_batch(frames, self.input_size, self.device).contiguous(memory_format=torch.channels_last)
+        prepare = pad_batch if self.preprocess == "yolox" else letterbox_batch
+        inputs = prepare(frames, self.input_size, self.device).contiguous(memory_format=torch.channels_last)
         if self.half:
             inputs = inputs.half()
         with torch.inference_mode():
@@ -156,43 +166,50 @@ class YOLODetector:
     def _detect_batch(self, frames: list[np.ndarray]) -> list[Detections]:
         pred = self.forward(frames)
         candidates = [self._candidates(p) for p in pred]
-        kept = [self._nms(*c, self.nms) for c in candidates]
+        kept = [self._nms(*c[:3], self.nms) for c in candidates]
         if self.legacy_batch_renms:
             padding = self.batch_size - len(frames)  # AlphaPose repeats the first frame to fill the batch
             total = sum(len(k) for k in kept) + padding * len(kept[0])
             if total > 100:
                 thr = self.nms - 0.05  # the same float arithmetic as the original (0.6 - 0.05 != 0.55)
-                kept = [self._nms(*c, thr) for c in candidates]
+                kept = [self._nms(*c[:3], thr) for c in candidates]
         results = []
-        for frame, (boxes, scores, labels), keep in zip(frames, candidates, kept, strict=True):
+        restore = unpad_boxes if self.preprocess == "yolox" else unletterbox_boxes
+        for frame, (boxes, _, labels, reported), keep in zip(frames, candidates, kept, strict=True):
             if self.max_det is not None:
                 keep = keep[: self.max_det]
             height, width = frame.shape[:2]
             results.append(
                 Detections(
-                    boxes=unletterbox_boxes(boxes[keep].numpy(), width, height, self.input_size),
-                    scores=scores[keep].numpy(),
+                    boxes=restore(boxes[keep].numpy(), width, height, self.input_size),
+                    scores=reported[keep].numpy(),
                     labels=labels[keep].numpy(),
                 )
             )
         return results
 
-    def _candidates(self, pred: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Filter one image's (anchors, 5 + C) predictions; CPU float32 boxes x1y1x2y2, scores, labels."""
+    def _candidates(self, pred: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Filter one image's (anchors, 5 + C) predictions; CPU float32 boxes x1y1x2y2, NMS scores, labels and the
+        scores passed on."""
         objectness = pred[:, 4]
         class_score, labels = pred[:, 5:].max(1)
-        keep = objectness > self.conf
         scores = objectness
+        if self.score == "yolox":
+            scores = objectness * class_score
+            keep = scores >= self.conf
+        else:
+            keep = objectness > self.conf
         if self.score == "objectness*class":
             scores = objectness * class_score
             keep &= scores > self.conf
         if self.classes is not None:
             keep &= torch.isin(labels, torch.tensor(self.classes, device=labels.device))
         rows = torch.nonzero(keep).flatten()  # one gather of the 4 box columns, not of every 5 + C row
+        reported = objectness[rows] if self.score == "yolox" else scores[rows]
         pred, scores, labels = pred[rows, :4], scores[rows], labels[rows]
         cxcy, half_wh = pred[:, 0:2], pred[:, 2:4] / 2
         boxes = torch.cat([cxcy - half_wh, cxcy + half_wh], 1)
-        return boxes.cpu(), scores.cpu(), labels.cpu()
+        return boxes.cpu(), scores.cpu(), labels.cpu(), reported.cpu()
 
     def _nms(self, boxes: torch.Tensor, scores: torch.Tensor, labels: torch.Tensor, thr: float) -> torch.Tensor:
         """Per-class NMS; kept indices ordered by descending score (ties: lower index first)."""

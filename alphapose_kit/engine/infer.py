@@ -23,13 +23,14 @@ from alphapose_kit.io.run_dir import claim_outdir
 from alphapose_kit.io.run_info import DONE, FAILED, INTERRUPTED, RUN_INFO_NAME, RUNNING, write_run_info
 from alphapose_kit.io.writers import OUTPUTS as WRITER_OUTPUTS
 from alphapose_kit.io.writers import ResultWriter
+from alphapose_kit.models.choice import DEFAULT_CONFIG as DEFAULT_CONFIG  # re-exported: callers import it here
+from alphapose_kit.models.choice import resolve_model_choice
 from alphapose_kit.utils.logging import get_logger
 from alphapose_kit.utils.progress import progress
 from alphapose_kit.utils.signals import frame_boundaries
 
 log = get_logger("infer")
 OUTPUTS = (*WRITER_OUTPUTS, RUN_INFO_NAME)  # what --exist-ok replaces in an --outdir (nothing else there)
-DEFAULT_CONFIG = "coco/fastpose_res50_256x192"
 STAGE_UNITS = {
     "read": "frames",
     "detect": "frames",
@@ -70,25 +71,6 @@ class InferSummary:
 
 def _count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else plural or singular + 's'}"
-
-
-def resolve_model_choice(config: str | None, checkpoint: str | None) -> tuple[str | Path, str | None]:
-    """Defaults as a user expects: a zoo name as --checkpoint implies its config; a zoo config implies its weights."""
-    from alphapose_kit.config import load_config, resolve_config_path
-    from alphapose_kit.hub.zoo import config_path, list_models
-
-    zoo = {entry.name: entry for entry in list_models("pose")}
-    if checkpoint in zoo and config is None:
-        return config_path(zoo[checkpoint]), checkpoint
-    config = config or DEFAULT_CONFIG
-    load_config(config)  # a broken config is reported as such, before any question of weights
-    if checkpoint is None:
-        resolved = resolve_config_path(config).resolve()
-        match = next((e for e in zoo.values() if e.urls and config_path(e).resolve() == resolved), None)
-        if match is None:
-            raise AkitError(f"no official weights for config {config}; pass --checkpoint FILE")
-        checkpoint = match.name
-    return config, checkpoint
 
 
 def _fetch_weights(options: InferOptions, checkpoint: str | None) -> None:

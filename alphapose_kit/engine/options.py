@@ -34,7 +34,9 @@ class PipelineOptions:
     backend: str = option("torch", "--backend", help="torch, onnxruntime or torchscript (with --pose-model)")
     pose_model: str | None = option(None, "--pose-model", help="exported pose model (.onnx / .pt) from akit export")
     detector_model: str | None = option(None, "--detector-model", help="detector from akit export --detector")
-    detector: str | None = option(None, "--detector", "-d", help="yolov3-spp (default), yolov5n/s/m/l/x")
+    detector: str | None = option(
+        None, "--detector", "-d", help="yolov3-spp (default), yolov5n/s/m/l/x, yolox-nano/tiny/s/m/l/x"
+    )
     detector_weights: str | None = option(None, "--detector-weights", help="detector weights file or zoo name")
     detfile: str | None = option(None, "--detfile", help="precomputed boxes (AlphaPose format) instead of a detector")
     device: str = option("auto", "--device", help="auto, cpu, cuda or cuda:N")

@@ -5,7 +5,6 @@ written atomically (temporary file, then rename)."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
@@ -20,21 +19,13 @@ from yacs.config import CfgNode
 
 from alphapose_kit.config import dump_config
 from alphapose_kit.io.atomic import atomic_write_bytes, atomic_write_text
+from alphapose_kit.utils.hashing import file_sha256
 
 CONFIG_NAME = "config.yaml"
 MANIFEST_NAME = "manifest.json"
 METRICS_NAME = "metrics.csv"
 CURVES_NAME = "curves.png"
 METRIC_COLUMNS = ("epoch", "lr", "loss", "accuracy", "AP", "AP_det", "seconds")
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file (dataset annotation files in the manifest)."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def versions() -> dict[str, str]:

@@ -150,7 +150,7 @@ def _evaluate_model(
     if ran_detector and detector is None:  # loaded before the pose model: a bad name or weights fail at once
         # at the thresholds of configs/detector/<name>.yaml: for yolov3-spp AlphaPose's (detector/yolo_cfg.py, the
         # ones its write_coco_json evaluation uses), low so that AP is not cut short
-        detector = load_detector(str(det_source), weights=opts.detector_weights, device=str(ctx.device))
+        detector = load_detector(str(det_source), weights=opts.detector_weights, device=ctx.device)
     if use_gt and not det_source and opts.pose_nms != "none":
         log.warning("--pose-nms applies to detected boxes only; AlphaPose's ground-truth pass has none")
     if model is None:

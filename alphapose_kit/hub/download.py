@@ -1,17 +1,15 @@
-"""Fetch weight files: resumable, atomic, sha256-checked, Google-Drive aware; standard library only (urllib).
+"""Fetch weight files over HTTP: resumable, atomic, sha256-checked; standard library only (urllib).
 
 ``download(urls, dest)`` streams into ``<dest>.part`` and moves it to ``dest`` (``os.replace``) only once complete and
 verified, so ``dest`` is never a half file: a failure or Ctrl-C leaves the ``.part``, and the next call resumes it with
 an HTTP Range request. URLs are tried in order; when all fail, one ``DownloadError`` line says why and where to put a
-manually downloaded copy. Google Drive's "can't scan this file for viruses" page is answered automatically (both the
-current form and the older cookie / ``confirm=`` link). One download per file at a time, across threads and processes.
+manually downloaded copy. Google Drive's confirmation and error pages are read by :mod:`.gdrive`. One download per
+file at a time, across threads and processes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import html
 import http.client
 import http.cookiejar
 import logging
@@ -24,12 +22,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from alphapose_kit import __version__
 from alphapose_kit.errors import DownloadError
+from alphapose_kit.hub.gdrive import drive_confirm_url, html_reason, page_problem
+from alphapose_kit.utils.hashing import file_sha256
 from alphapose_kit.utils.progress import progress as progress_bar
 
 log = logging.getLogger("akit.hub")
@@ -54,15 +53,6 @@ class _Dropped(_Failed):
 def part_path(dest: Path) -> Path:
     """Where an unfinished download of ``dest`` is kept: ``<dest>.part``."""
     return dest.with_suffix(dest.suffix + ".part")
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def download(
@@ -165,9 +155,9 @@ def _fetch_once(url: str, part: Path, timeout: float, progress: bool, label: str
                 except (OSError, http.client.HTTPException) as err:
                     raise _Failed(_reason(err, timeout)) from None
                 page = raw.decode(resp.headers.get_content_charset() or "utf-8", "replace")
-                follow = _drive_confirm_url(resp.geturl(), page, jar)
+                follow = drive_confirm_url(resp.geturl(), page, jar)
                 if follow is None or follow == current:
-                    raise _Failed(_html_reason(page))
+                    raise _Failed(html_reason(page))
                 current = follow
                 continue
             return _stream(resp, part, offset, timeout, progress, label)
@@ -287,91 +277,6 @@ def _same_file(fh: Any, path: Path) -> bool:
     return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
 
 
-# --- Google Drive's "can't scan this file for viruses" page --------------------------------------------------
-
-
-class _FormParser(HTMLParser):
-    """Collects every <form>'s action, id and named <input> values."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.forms: list[dict[str, Any]] = []
-        self._open: dict[str, Any] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {key: value or "" for key, value in attrs}
-        if tag == "form":
-            self._open = {"action": values.get("action", ""), "id": values.get("id", ""), "inputs": {}}
-            self.forms.append(self._open)
-        elif (
-            tag == "input"
-            and self._open is not None
-            and values.get("name")
-            and values.get("type", "text").lower() != "submit"
-        ):
-            self._open["inputs"][values["name"]] = values.get("value", "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._open = None
-
-
-def _drive_confirm_url(current: str, page: str, jar: http.cookiejar.CookieJar) -> str | None:
-    """The URL that fetches the file past a Drive confirmation page, or None if the page offers no way on."""
-    parser = _FormParser()
-    with contextlib.suppress(Exception):  # malformed HTML: fall through to the other styles
-        parser.feed(page)
-        parser.close()
-    for form in parser.forms:  # current style: GET form to drive.usercontent.google.com/download
-        inputs = form["inputs"]
-        if "confirm" in inputs or (form["id"] == "download-form" and "id" in inputs):
-            action = urllib.parse.urljoin(current, form["action"] or current)
-            base = urllib.parse.urlsplit(action)._replace(query="", fragment="").geturl()
-            return f"{base}?{urllib.parse.urlencode(inputs)}"
-    for cookie in jar:  # older style: download_warning_<...>=<token> cookie
-        if cookie.name.startswith("download_warning") and cookie.value:
-            return _with_query(current, confirm=cookie.value)
-    link = re.search(r"""href=["']([^"']*[?&](?:amp;)?confirm=[^"']*)["']""", page)
-    if link:  # older style: a "Download anyway" link carrying confirm=
-        return urllib.parse.urljoin(current, html.unescape(link.group(1)))
-    json_url = re.search(r'"downloadUrl":"([^"]+)"', page)
-    if json_url:  # a JSON-embedded direct link (\u003d / \u0026 escaped)
-        return json_url.group(1).replace("\\u003d", "=").replace("\\u0026", "&").replace("\\/", "/")
-    token = re.search(r"confirm=([0-9A-Za-z_-]+)", page)
-    if token:
-        return _with_query(current, confirm=token.group(1))
-    return None
-
-
-def _with_query(url: str, **params: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
-    query.update(params)
-    return parts._replace(query=urllib.parse.urlencode(query)).geturl()
-
-
-def _page_problem(page: str) -> str | None:
-    """What an HTML error page from Google Drive (or a sign-in wall) says, in one short line; None if unrecognised."""
-    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split()).lower()
-    if "quota exceeded" in text or "too many users have viewed or downloaded" in text:
-        return "Google Drive's download quota for this file is used up for now; try again in a day"
-    caption = re.search(r'class="uc-error-(?:sub)?caption"[^>]*>(.*?)</', page, re.IGNORECASE | re.DOTALL)
-    if caption and caption.group(1).strip():
-        return "Google Drive says: " + " ".join(html.unescape(caption.group(1)).split())[:160]
-    if "you need access" in text or "request access" in text or "accounts.google.com" in page or "sign in" in text:
-        return "the server asks for a sign-in (the file is not public)"
-    return None
-
-
-def _html_reason(page: str) -> str:
-    problem = _page_problem(page)
-    if problem:
-        return problem
-    title = re.search(r"<title[^>]*>(.*?)</title>", page, re.IGNORECASE | re.DOTALL)
-    shown = f" ({' '.join(html.unescape(title.group(1)).split())[:80]})" if title and title.group(1).strip() else ""
-    return f"the server sent an HTML page{shown} instead of the file"
-
-
 def _error_page_problem(err: urllib.error.HTTPError) -> str | None:
     """The one-line problem an HTML body of an HTTP error states (Drive answers some quota errors with 403/429)."""
     if err.headers is None or err.headers.get_content_type() != "text/html":
@@ -380,7 +285,7 @@ def _error_page_problem(err: urllib.error.HTTPError) -> str | None:
         page = err.read(_MAX_HTML).decode(err.headers.get_content_charset() or "utf-8", "replace")
     except (OSError, http.client.HTTPException, AttributeError):
         return None
-    return _page_problem(page)
+    return page_problem(page)
 
 
 # --- small helpers ---------------------------------------------------------------------------------------------

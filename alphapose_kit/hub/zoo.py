@@ -231,6 +231,15 @@ _ENTRIES: tuple[ZooEntry, ...] = (
         )
         for size in "nsmlx"
     ),
+    *(
+        ZooEntry(
+            f"yolox-{size}", "detector", f"yolox-{size}",
+            (f"https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/yolox_{size}.pth",),
+            f"yolox_{size}.pth", None,
+            f"YOLOX-{size} (Megvii, Apache-2.0, COCO-80, person class used), 640x640 with AlphaPose's YOLOX settings",
+        )
+        for size in ("nano", "tiny", "s", "m", "l", "x")
+    ),
 )  # fmt: skip
 
 _REGISTRY: dict[str, ZooEntry] = {entry.name: entry for entry in _ENTRIES}
@@ -370,7 +379,7 @@ def find_by_file(path: str | Path) -> ZooEntry | None:
     path = Path(path).expanduser()
     pinned = [entry for entry in _REGISTRY.values() if entry.sha256]
     if pinned and path.is_file():
-        from alphapose_kit.hub.download import file_sha256
+        from alphapose_kit.utils.hashing import file_sha256
 
         digest = file_sha256(path)
         for entry in pinned:

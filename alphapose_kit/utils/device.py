@@ -28,3 +28,8 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if int(index) >= torch.cuda.device_count():
         raise AkitError(f"device {device!r} requested but only {torch.cuda.device_count()} CUDA device(s) exist")
     return torch.device(spec)
+
+
+def as_device(device: torch.device | str) -> torch.device:
+    """A torch.device as the caller resolved it (passed on untouched), or a library caller's string resolved now."""
+    return device if isinstance(device, torch.device) else resolve_device(device)

@@ -138,3 +138,41 @@ def test_console_script_errors_without_traceback(tmp_path) -> None:
     )
     assert result.returncode == 1
     assert result.stderr.startswith("akit: error:") and result.stderr.count("\n") == 1
+
+
+def test_models_verify_uses_a_training_checkpoint_s_own_config(capsys, tmp_path) -> None:
+    from alphapose_kit.config import dump_config
+    from alphapose_kit.engine.checkpoints import FORMAT, save_checkpoint
+
+    cfg = load_config("coco/simplepose_res50_256x192", ["DATA_PRESET.IMAGE_SIZE", "[128,96]"])
+    path = tmp_path / "best.pth"
+    state = build_pose_model(cfg).state_dict()
+    save_checkpoint(path, {"format": FORMAT, "state_dict": state, "config": dump_config(cfg), "epoch": 1})
+    code, out, err = run_cli(capsys, "models", "verify", str(path))
+    assert code == 0, err
+    assert "akit training checkpoint of SimplePose (ResNet-50, 17 joints) at 128x96" in out
+    assert "loads into: its stored config (SimplePose (ResNet-50, 17 joints), input 128x96)" in out
+    code, out, err = run_cli(capsys, "models", "verify", str(path), "--cfg", "coco/simplepose_res50_256x192")
+    assert code == 1 and err.count("\n") == 1 and "DATA_PRESET.IMAGE_SIZE is [256, 192] there but [128, 96]" in err
+
+
+def test_models_verify_names_torchscript_and_onnx_exports(capsys, tmp_path) -> None:
+    from tests.deploy.nets import TINY, random_checkpoint
+
+    ckpt = random_checkpoint(tmp_path / "tiny.pth")
+    for fmt, name in (("torchscript", "pose.pt"), ("onnx", "pose.onnx")):
+        target = tmp_path / name
+        code, _, err = run_cli(
+            capsys, "export", "--cfg", "coco/fastpose_res50_256x192", "-w", str(ckpt), "--format", fmt,
+            "--output", str(target), "--opts", *TINY,
+        )  # fmt: skip
+        assert code == 0, err
+        code, out, err = run_cli(capsys, "models", "verify", str(target))
+        assert code == 0, err
+        kind = "TorchScript" if fmt == "torchscript" else "ONNX"
+        assert f"format:     {kind} export (looks like pose network TinyDUCDeployTest" in out, out
+        assert "input 128x96, fp32" in out and f"use with:   akit infer --pose-model {name}" in out
+        cut = tmp_path / f"cut-{name}"
+        cut.write_bytes(target.read_bytes()[:2000])
+        code, out, err = run_cli(capsys, "models", "verify", str(cut))
+        assert code == 1 and err.count("\n") == 1 and "Traceback" not in err

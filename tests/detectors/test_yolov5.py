@@ -29,7 +29,6 @@ import yaml
 from alphapose_kit.detectors.nets.yolov5 import (
     C3,
     SPPF,
-    ULTRALYTICS_CLASSES,
     VARIANTS,
     Bottleneck,
     Concat,
@@ -37,8 +36,8 @@ from alphapose_kit.detectors.nets.yolov5 import (
     Detect,
     YOLOv5,
     build_yolov5,
-    load_yolov5_weights,
 )
+from alphapose_kit.detectors.nets.yolov5_checkpoint import ULTRALYTICS_CLASSES, load_yolov5_weights
 from alphapose_kit.errors import CheckpointError, ConfigError
 from alphapose_kit.io import safe_pickle
 
@@ -543,10 +542,13 @@ def test_wrong_variant_state_dict(tmp_path: Path) -> None:
     assert "model.0.conv.weight (16, 3, 6, 6) in the file vs (32, 3, 6, 6)" in message
     other = tmp_path / "other.pth"
     torch.save({"conv.weight": torch.zeros(3, 3, 1, 1)}, other)
-    with pytest.raises(CheckpointError, match="not a YOLOv5 state_dict"):
-        load_yolov5_weights(other)
+    for variant in (None, "n"):  # no model.* tensors at all: not a YOLOv5 file, whatever the variant asked for
+        with pytest.raises(CheckpointError, match="is not a YOLOv5 checkpoint: its weights look like unknown network"):
+            load_yolov5_weights(other, variant=variant)
+    partial = tmp_path / "partial.pth"
+    torch.save({"model.0.conv.weight": torch.zeros(16, 3, 6, 6)}, partial)
     with pytest.raises(CheckpointError, match="missing key"):
-        load_yolov5_weights(other, variant="n")
+        load_yolov5_weights(partial, variant="n")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -584,3 +586,13 @@ def test_decode_hand_case() -> None:
         for col in range(64 // s)
     ]
     torch.testing.assert_close(pred[0], torch.tensor(expected, dtype=torch.float32), rtol=1e-6, atol=1e-5)
+
+
+def test_the_network_module_reads_no_checkpoints() -> None:
+    """The network (nets/yolov5.py) and the unpacking of Ultralytics files (nets/yolov5_checkpoint.py) are apart."""
+    from pathlib import Path
+
+    import alphapose_kit.detectors.nets.yolov5 as network
+
+    source = Path(network.__file__).read_text()
+    assert "safe_pickle" not in source and "def load_yolov5_weights" not in source

@@ -74,7 +74,8 @@ def test_names_unique_and_kinds():
     assert len(names) == len(set(names))
     assert len({entry.filename for entry in zoo._ENTRIES}) == len(names)
     assert {entry.kind for entry in zoo.list_models()} == {"pose", "detector", "lifter"}
-    assert [e.name for e in zoo.list_models("detector")] == ["yolov3-spp", *(f"yolov5{s}" for s in "nsmlx")]
+    yolox = [f"yolox-{s}" for s in ("nano", "tiny", "s", "m", "l", "x")]
+    assert [e.name for e in zoo.list_models("detector")] == ["yolov3-spp", *(f"yolov5{s}" for s in "nsmlx"), *yolox]
     by_set = {}
     for entry in zoo.list_models("pose"):
         by_set.setdefault(entry.keypoints, []).append(entry.name)

@@ -24,6 +24,7 @@ from torch import nn
 
 from alphapose_kit.detectors.nets.darknet_cfg import Block, parse_darknet_cfg
 from alphapose_kit.errors import AkitError, CheckpointError, ConfigError
+from alphapose_kit.hub.file_kind import DARKNET, UNKNOWN, describe_kind, file_kind
 from alphapose_kit.io.atomic import atomic_path
 
 __all__ = [
@@ -379,17 +380,17 @@ def load_darknet_weights(model: DarknetYOLO, path: str | Path) -> DarknetYOLO:
         what = "is a directory" if path.is_dir() else "does not exist"
         raise CheckpointError(f"darknet weights file {path} {what}; {need}")
     size = path.stat().st_size
+    found = f"found {size:,} bytes"
+    kind = file_kind(path)
+    if kind not in (DARKNET, UNKNOWN):  # named in words: an empty file, notes, a PyTorch checkpoint...
+        raise CheckpointError(f"{path} is not a darknet .weights file: it is {describe_kind(kind)}; {need}, {found}")
     with open(path, "rb") as f:
         head = f.read(HEADER_BYTES)
-    found = f"found {size:,} bytes"
     if len(head) < 12:
         raise CheckpointError(f"{path} is not a darknet .weights file: {need}, {found}")
     major, minor, revision = (int(v) for v in np.frombuffer(head[:12], dtype="<i4"))
     if not (0 <= major < 1000 and 0 <= minor < 1000):
-        hint = " (a zip archive, e.g. a PyTorch .pth checkpoint)" if head[:4] == b"PK\x03\x04" else ""
-        raise CheckpointError(
-            f"{path} is not a darknet .weights file{hint}: its header is not darknet's; {need}, {found}"
-        )
+        raise CheckpointError(f"{path} is not a darknet .weights file: its header is not darknet's; {need}, {found}")
     header_bytes = HEADER_BYTES if major * 10 + minor >= 2 else 16
     if size - header_bytes != expected - HEADER_BYTES:
         short = size - header_bytes < expected - HEADER_BYTES

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from alphapose_kit.detectors.nets.yolov5 import build_yolov5
+from alphapose_kit.engine.weights_report import verify_weights
 from alphapose_kit.errors import AkitError
 from alphapose_kit.hub import zoo
-from alphapose_kit.hub.verify import verify_weights
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +87,19 @@ def test_zoo_matches_by_pinned_hash(tmp_path: Path, monkeypatch, yolov5n_state: 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(AkitError, match="weights file not found"):
         verify_weights(tmp_path / "absent.pth")
+
+
+def test_yolox_state_dicts_are_recognised_by_their_network(tmp_path: Path) -> None:
+    from alphapose_kit.detectors.nets.yolox import build_yolox
+
+    path = tmp_path / "yolox_s.pth"
+    torch.save({"model": build_yolox("s").state_dict()}, path)  # the layout of Megvii's release files
+    report = verify_weights(path)
+    assert report.ok and report.fits == ["yolox-s"] and report.looks_like == "YOLOX"
+    assert report.zoo_entry is not None and report.zoo_entry.name == "yolox-s"
+    cut = tmp_path / "cut.pth"
+    state = build_yolox("tiny").state_dict()
+    del state["head.obj_preds.2.bias"]
+    torch.save(state, cut)
+    report = verify_weights(cut)
+    assert not report.ok and report.fits == [] and "loads into no zoo network (YOLOX)" in report.problem
