@@ -55,6 +55,9 @@ def _register_commands() -> None:
     from alphapose_kit.cli.train import train_command
 
     app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(train_command)
+    from alphapose_kit.cli.serve import serve_command
+
+    app.command("serve")(serve_command)
 
 
 _register_commands()

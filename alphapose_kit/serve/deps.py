@@ -1,0 +1,47 @@
+"""FastAPI dependencies: a database session per request, and the signed-in user from the bearer token (401 if none)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from alphapose_kit.serve.accounts import user_for_token
+from alphapose_kit.serve.models import User
+from alphapose_kit.serve.settings import ServeSettings
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/token", auto_error=False)
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One database session for the request, closed after it."""
+    with request.app.state.sessions() as db:
+        yield db
+
+
+def get_settings(request: Request) -> ServeSettings:
+    """The server's settings."""
+    return request.app.state.settings
+
+
+def unauthorized(detail: str) -> HTTPException:
+    """401 with the header OAuth2 bearer clients expect [fastapi.tiangolo.com tutorial/security]."""
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_user(token: Annotated[str | None, Depends(oauth2_scheme)], db: Annotated[Session, Depends(get_db)]) -> User:
+    """The user of a valid bearer token; 401 for a missing, unknown or expired one."""
+    if not token:
+        raise unauthorized("not signed in: send Authorization: Bearer TOKEN (POST /api/token)")
+    user = user_for_token(db, token)
+    if user is None:
+        raise unauthorized("the token is invalid or expired: get a new one (POST /api/token)")
+    return user
+
+
+DB = Annotated[Session, Depends(get_db)]
+CurrentUser = Annotated[User, Depends(current_user)]
+Settings = Annotated[ServeSettings, Depends(get_settings)]
