@@ -95,12 +95,11 @@ class _FormReader:
     def _headers_finished(self) -> None:
         _, params = parse_options_header(self._headers.get(b"content-disposition"))
         self._name = params.get(b"name", b"").decode("utf-8", "replace")
-        if self._name == self.file_field and b"filename" in params:
+        if self._name == self.file_field:  # the file part, with or without a file name
             if self.upload.path is not None:
                 self._fail(400, f"send one {self.file_field!r} file")
                 return
-            filename = params[b"filename"].decode("utf-8", "replace")
-            self.upload.filename = filename
+            self.upload.filename = params.get(b"filename", b"").decode("utf-8", "replace")
             self.upload.path = self.tmp_dir / f"{secrets.token_hex(16)}.part"
             self._file = self.upload.path.open("wb")
         elif len(self.upload.fields) >= MAX_FIELDS:

@@ -142,7 +142,7 @@ def upload(client: httpx.Client, subject: str, path: Path = VIDEO, filename: str
         )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(tmp_path_factory, job_options):
     """A server with three users (admin, clinicians alice and bob), one worker and a 1 MiB upload limit."""
     instance = Server(tmp_path_factory.mktemp("serve") / "data", job_options, "--workers", "1", "--max-upload-mb", "1")
