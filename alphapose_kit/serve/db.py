@@ -5,21 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
 
 from alphapose_kit.errors import AkitError
 
 SQLITE_BUSY_S = 30.0
+# connections per process: at least the thread pool's 40 threads (anyio's default), each holding one at a time
+POOL = {"pool_size": 20, "max_overflow": 30}
 
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` (sqlite:///FILE or postgresql+psycopg://...); one line for a URL it cannot use."""
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_S, "check_same_thread": False})
+            args = {"timeout": SQLITE_BUSY_S, "check_same_thread": False}
+            engine = create_engine(url, connect_args=args, **POOL)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, **POOL)
     except Exception as exc:  # an unknown dialect or a driver that is not installed
         raise AkitError(f"cannot use database URL {url!r} ({exc})") from None
 
@@ -36,3 +41,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_sessionmaker(engine: Engine) -> sessionmaker:
     """Sessions whose objects stay readable after commit (they are returned as JSON afterwards)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def upsert_insert(db: Session) -> Any:
+    """The dialect's INSERT, which has ``on_conflict_do_nothing`` (SQLite and PostgreSQL alike)."""
+    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -32,11 +32,13 @@ def unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_user(token: Annotated[str | None, Depends(oauth2_scheme)], db: Annotated[Session, Depends(get_db)]) -> User:
-    """The user of a valid bearer token; 401 for a missing, unknown or expired one."""
+def current_user(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    """The user of a valid bearer token; 401 for a missing, unknown or expired one. Its own short session: a
+    request streaming a body holds no connection meanwhile, and none waits on a second one while holding a first."""
     if not token:
         raise unauthorized("not signed in: send Authorization: Bearer TOKEN (POST /api/token)")
-    user = user_for_token(db, token)
+    with request.app.state.sessions() as db:
+        user = user_for_token(db, token)
     if user is None:
         raise unauthorized("the token is invalid or expired: get a new one (POST /api/token)")
     return user

@@ -4,14 +4,12 @@ once per (session, frame) whatever the number of replays: the insert skips rows 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from fastapi import HTTPException
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from alphapose_kit.serve.db import upsert_insert
 from alphapose_kit.serve.models import Frame, now
 
 BATCH = 500  # rows per INSERT: well under SQLite's limit on bound parameters
@@ -42,7 +40,7 @@ def store_frames(db: Session, session_id: int, records: list[tuple[int, str]]) -
     for frame, data in records:  # a frame twice in one body: the first is kept, as with a replay
         unique.setdefault(frame, data)
     rows = [{"session_id": session_id, "frame_index": f, "data": d, "received_at": now()} for f, d in unique.items()]
-    insert: Any = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(db)
     stored = 0
     for start in range(0, len(rows), BATCH):
         statement = insert(Frame).values(rows[start : start + BATCH])

@@ -9,15 +9,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from alphapose_kit.analysis.reps import EXERCISES
 from alphapose_kit.serve.access import job_of, owned, visible_session, visible_subject
+from alphapose_kit.serve.db import upsert_insert
 from alphapose_kit.serve.deps import DB, CurrentUser, Settings
 from alphapose_kit.serve.frames import parse_lines, session_frames, store_frames
-from alphapose_kit.serve.models import NAME_LENGTH, CaptureSession, Job, Subject, User
+from alphapose_kit.serve.models import NAME_LENGTH, CaptureSession, Job, Subject, now
 from alphapose_kit.serve.schemas import FramesIn, SessionOut, SubjectOut
 from alphapose_kit.serve.settings import ServeSettings
 from alphapose_kit.serve.upload import Upload, display_name, receive_form, video_suffix
@@ -56,21 +56,13 @@ def _text_field(fields: dict[str, str], name: str, required: bool) -> str | None
     return value
 
 
-def _subject(db: Session, user: User, name: str) -> Subject:
-    """The user's subject of this name, created on first use (a concurrent creation is found, not duplicated)."""
-    query = select(Subject).where(Subject.owner_id == user.id, Subject.name == name)
-    found = db.scalar(query)
-    if found is not None:
-        return found
-    try:
-        with db.begin_nested():
-            subject = Subject(owner_id=user.id, name=name)
-            db.add(subject)
-        return subject
-    except IntegrityError:
-        found = db.scalar(query)
-        assert found is not None
-        return found
+def _subject(db: Session, user_id: int, name: str) -> Subject:
+    """The user's subject of this name, created on first use: an upsert, so concurrent uploads make one."""
+    values = {"owner_id": user_id, "name": name, "created_at": now()}
+    db.execute(upsert_insert(db)(Subject).values(values).on_conflict_do_nothing(index_elements=["owner_id", "name"]))
+    found = db.scalar(select(Subject).where(Subject.owner_id == user_id, Subject.name == name))
+    assert found is not None
+    return found
 
 
 def _record(
@@ -83,11 +75,9 @@ def _record(
 ) -> SessionOut:
     """The session (and its job, for a video) in the database, the video moved into the session's folder."""
     with make_session() as db:
-        user = db.get(User, user_id)
-        assert user is not None
         kind = "upload" if upload.path is not None else "edge"
-        session = CaptureSession(owner_id=user.id, subject_id=_subject(db, user, subject).id, kind=kind,
-                                 exercise=exercise)  # fmt: skip
+        subject_id = _subject(db, user_id, subject).id
+        session = CaptureSession(owner_id=user_id, subject_id=subject_id, kind=kind, exercise=exercise)
         db.add(session)
         db.flush()
         job = None

@@ -113,7 +113,10 @@ def run_job(settings: ServeSettings, make_session: sessionmaker, claim: Claim) -
         update_claimed(make_session, claim, status="queued", progress=0.0)
         raise
     except Exception as exc:
-        log.exception("job %d failed", claim.job_id)
+        if isinstance(exc, AkitError):
+            log.warning("job %d failed: %s", claim.job_id, exc)
+        else:
+            log.exception("job %d failed", claim.job_id)
         update_claimed(make_session, claim, status="failed", error=one_line(exc), finished_at=now())
         return
     update_claimed(
