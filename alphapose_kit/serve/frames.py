@@ -44,8 +44,8 @@ def store_frames(db: Session, session_id: int, records: list[tuple[int, str]]) -
     stored = 0
     for start in range(0, len(rows), BATCH):
         statement = insert(Frame).values(rows[start : start + BATCH])
-        result = db.execute(statement.on_conflict_do_nothing(index_elements=["session_id", "frame_index"]))
-        stored += int(result.rowcount)  # type: ignore[attr-defined]
+        statement = statement.on_conflict_do_nothing(index_elements=["session_id", "frame_index"])
+        stored += len(db.execute(statement.returning(Frame.id)).all())  # rows inserted (rowcount: -1 on psycopg)
     db.commit()
     return stored
 

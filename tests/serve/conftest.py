@@ -69,17 +69,20 @@ def run_cli(*args: str, password: str | None = None, data_dir: Path) -> subproce
 class Server:
     """One `akit serve` process; `url`, `start()`, `stop()` (SIGTERM) and `kill()` (SIGKILL, no clean-up)."""
 
-    def __init__(self, data_dir: Path, job_options: dict, *args: str, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, job_options: dict, *args: str, db: str | None = None) -> None:
         self.data_dir = data_dir
-        self.port = port or free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.args = ["--port", str(self.port), "--job-options", json.dumps(job_options), *args]
+        self.db = ["--db", db] if db else []
+        self.args = ["--port", str(self.port), "--job-options", json.dumps(job_options), *self.db, *args]
         self.process: subprocess.Popen | None = None
         self.log = data_dir.parent / f"{data_dir.name}-server.log"
 
     def add_users(self) -> None:
         for name, role in (("admin", "admin"), ("alice", "clinician"), ("bob", "clinician")):
-            done = run_cli("--create-user", name, "--role", role, password=PASSWORD[name], data_dir=self.data_dir)
+            done = run_cli(
+                "--create-user", name, "--role", role, *self.db, password=PASSWORD[name], data_dir=self.data_dir
+            )
             assert done.returncode == 0, done.stderr
 
     def start(self) -> Server:
