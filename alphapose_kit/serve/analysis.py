@@ -36,6 +36,7 @@ def session_analysis(results: Path, exercise: str | None) -> dict[str, Any]:
     return {
         "fps": rec.fps,
         "keypoint_set": rec.keypoint_set.name,
+        "skeleton": [list(link) for link in rec.keypoint_set.skeleton],
         "angles": tracks,
         "reps": reps,
         "falls": falls_result(rec, inputs),

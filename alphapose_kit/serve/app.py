@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from alphapose_kit import __version__
-from alphapose_kit.serve import routes_auth, routes_jobs, routes_sessions
+from alphapose_kit.serve import routes_auth, routes_jobs, routes_sessions, routes_web
 from alphapose_kit.serve.db import make_engine, make_sessionmaker
 from alphapose_kit.serve.jobs import requeue_interrupted
 from alphapose_kit.serve.migrate import upgrade
@@ -37,7 +37,7 @@ def prepare(settings: ServeSettings) -> int:
 
 
 def create_app(settings: ServeSettings) -> FastAPI:
-    """The akit server for ``settings``: API under /api, /healthz, OpenAPI docs at /docs."""
+    """The akit server for ``settings``: API under /api, the page at /, /healthz, OpenAPI docs at /docs."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,6 +59,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.include_router(routes_auth.router)
     app.include_router(routes_sessions.router)
     app.include_router(routes_jobs.router)
+    app.include_router(routes_web.router)
+    app.mount("/static", routes_web.static, name="static")
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> JSONResponse:

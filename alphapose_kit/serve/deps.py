@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -14,6 +15,10 @@ from alphapose_kit.serve.models import User
 from alphapose_kit.serve.settings import ServeSettings
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/token", auto_error=False)
+SESSION_COOKIE = "akit_session"  # HTTP-only: the page's scripts never see the token
+CSRF_COOKIE = "akit_csrf"  # readable by the page, which echoes it in CSRF_HEADER
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -33,8 +38,15 @@ def unauthorized(detail: str) -> HTTPException:
 
 
 def current_user(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
-    """The user of a valid bearer token; 401 for a missing, unknown or expired one. Its own short session: a
-    request streaming a body holds no connection meanwhile, and none waits on a second one while holding a first."""
+    """The user of a valid bearer token, or of the page's session cookie (then a state-changing request must also
+    send the CSRF token: double-submit); 401 for a missing, unknown or expired one. Its own short database session:
+    a request streaming a body holds no connection meanwhile, and none waits on a second one while holding a first."""
+    if not token:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token and request.method not in SAFE_METHODS:
+            sent, expected = request.headers.get(CSRF_HEADER, ""), request.cookies.get(CSRF_COOKIE, "")
+            if not expected or not secrets.compare_digest(sent, expected):
+                raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header (the page sends it)")
     if not token:
         raise unauthorized("not signed in: send Authorization: Bearer TOKEN (POST /api/token)")
     with request.app.state.sessions() as db:

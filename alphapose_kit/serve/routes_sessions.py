@@ -167,6 +167,15 @@ def results(session_id: int, user: CurrentUser, db: DB, settings: Settings) -> A
     return FileResponse(_finished_file(db, settings, session, "results_path"), media_type="application/json")
 
 
+@router.get("/sessions/{session_id}/video")
+def video(session_id: int, user: CurrentUser, db: DB, settings: Settings) -> FileResponse:
+    """The uploaded video (range requests served, so a player can seek)."""
+    session = visible_session(db, user, session_id)
+    if session.video_path is None:
+        raise HTTPException(404, f"session {session_id} has no video (an edge session)")
+    return FileResponse(settings.data_dir / session.video_path, media_type="video/mp4")
+
+
 @router.get("/sessions/{session_id}/analysis")
 def analysis(session_id: int, user: CurrentUser, db: DB, settings: Settings) -> FileResponse:
     """Angles per track and frame, repetitions (if an exercise was given) and fall events; 409 until done."""

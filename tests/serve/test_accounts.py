@@ -69,3 +69,24 @@ def test_a_clinician_sees_only_their_own(server, tmp_path) -> None:
         assert {mine["id"], theirs["id"], edge["id"]} <= admin_sessions
         assert admin.get(f"/api/sessions/{theirs['id']}").json()["subject"]["name"] == "bob's patient"
         assert admin.get(f"/api/jobs/{theirs['job']['id']}").status_code == 200
+
+
+def test_page_sign_in_sets_an_http_only_cookie_and_needs_csrf_to_change_things(server) -> None:
+    with httpx.Client(base_url=server.url, timeout=60) as page:
+        wrong = page.post("/api/login", data={"username": "alice", "password": "nope"})
+        assert wrong.status_code == 401 and "akit_session" not in page.cookies
+        answer = page.post("/api/login", data={"username": "alice", "password": "alice-pw"})
+        assert answer.status_code == 200 and answer.json()["name"] == "alice"
+        cookies = answer.headers.get_list("set-cookie")
+        session = next(c for c in cookies if c.startswith("akit_session="))
+        csrf = next(c for c in cookies if c.startswith("akit_csrf="))
+        assert "httponly" in session.lower() and "samesite=strict" in session.lower()
+        assert "httponly" not in csrf.lower()
+        assert page.get("/api/me").json()["name"] == "alice"  # the cookie alone reads
+        form = {"subject": (None, "cookie edge")}
+        assert page.post("/api/sessions", files=form).status_code == 403  # no CSRF header
+        assert page.post("/api/sessions", files=form, headers={"X-CSRF-Token": "guess"}).status_code == 403
+        made = page.post("/api/sessions", files=form, headers={"X-CSRF-Token": page.cookies["akit_csrf"]})
+        assert made.status_code == 201
+        page.cookies.set("akit_session", "forged")
+        assert page.get("/api/me").status_code == 401
