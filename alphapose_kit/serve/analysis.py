@@ -19,9 +19,10 @@ def _finite(values: Any) -> list[float | None]:
     return [None if not math.isfinite(v) else round(float(v), 3) for v in values]
 
 
-def session_analysis(results: Path, exercise: str | None) -> dict[str, Any]:
-    """Angles (per track: frames and one list per angle), reps of ``exercise`` (None: not asked) and falls."""
-    rec = load_recording(results)
+def session_analysis(results: Path, exercise: str | None, fps: float | None = None) -> dict[str, Any]:
+    """Angles (per track: frames and one list per angle), reps of ``exercise`` (None: not asked) and falls;
+    ``fps`` None: the run.json beside ``results`` gives it."""
+    rec = load_recording(results, fps)
     inputs = Inputs(results=results)
     specs = parse_specs(None, rec.keypoint_set)
     tracks = [

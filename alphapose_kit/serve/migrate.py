@@ -22,16 +22,16 @@ def _config() -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> str:
-    """Bring the database to the newest revision (a new database gets every table); returns that revision."""
+def upgrade(engine: Engine, revision: str = "head") -> str:
+    """Bring the database to ``revision`` (default the newest; a new database gets every table); returns it."""
     config = _config()
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
     except SQLAlchemyError as exc:
         raise AkitError(f"cannot migrate the database {engine.url!r} ({str(exc).splitlines()[0]})") from None
-    return head_revision()
+    return head_revision() if revision == "head" else revision
 
 
 def head_revision() -> str:

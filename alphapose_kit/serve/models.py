@@ -68,6 +68,7 @@ class CaptureSession(Base):
     video_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
     video_name: Mapped[str | None] = mapped_column(String(NAME_LENGTH), nullable=True)  # as sent: shown, never used
     video_bytes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fps: Mapped[float | None] = mapped_column(Float, nullable=True)  # an edge session's frame rate
     created_at: Mapped[float] = mapped_column(Float, default=now)
 
 

@@ -31,7 +31,7 @@ class Unreachable(Exception):
 
 class FramePusher:
     """Pushes frame records to an akit server through an on-disk buffer; ``session_id`` None: an edge session is
-    created (for ``subject``) the first time the server answers."""
+    created (for ``subject``, at ``fps`` frames/s) the first time the server answers."""
 
     def __init__(
         self,
@@ -40,6 +40,7 @@ class FramePusher:
         buffer: str | Path,
         session_id: int | None = None,
         subject: str = "edge device",
+        fps: float | None = None,
         timeout_s: float = 10.0,
         retry_s: float = 2.0,
     ) -> None:
@@ -52,6 +53,7 @@ class FramePusher:
         self.buffer = Path(buffer)
         self.session_id = session_id
         self.subject = subject
+        self.fps = fps
         self.timeout_s = timeout_s
         self.retry_s = retry_s
         self._retry_at = 0.0
@@ -102,8 +104,11 @@ class FramePusher:
 
     def _create_session(self) -> int:
         boundary = secrets.token_hex(16)
-        part = f'Content-Disposition: form-data; name="subject"\r\n\r\n{self.subject}'
-        body = f"--{boundary}\r\n{part}\r\n--{boundary}--\r\n".encode()
+        fields = {"subject": self.subject, **({"fps": str(self.fps)} if self.fps else {})}
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in fields.items()
+        ]
+        body = ("".join(parts) + f"--{boundary}--\r\n").encode()
         answer = self._request("/api/sessions", body, f"multipart/form-data; boundary={boundary}")
         return int(answer["id"])
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from alphapose_kit.analysis.reps import EXERCISES
+from alphapose_kit.errors import AkitError
 from alphapose_kit.serve.access import job_of, owned, visible_session, visible_subject
+from alphapose_kit.serve.analysis import session_analysis
 from alphapose_kit.serve.db import upsert_insert
 from alphapose_kit.serve.deps import DB, CurrentUser, Settings
 from alphapose_kit.serve.frames import parse_lines, session_frames, store_frames
@@ -25,6 +29,7 @@ from alphapose_kit.serve.upload import Upload, display_name, receive_form, video
 router = APIRouter(prefix="/api", tags=["sessions"])
 UPLOADS = "uploads"
 MAX_PUSH_BYTES = 16 * 1024 * 1024
+MAX_FPS = 1000.0
 UPLOAD_FORM = {
     "requestBody": {
         "required": True,
@@ -37,6 +42,7 @@ UPLOAD_FORM = {
                         "video": {"type": "string", "format": "binary", "description": "none: an edge session"},
                         "subject": {"type": "string", "maxLength": NAME_LENGTH},
                         "exercise": {"type": "string", "enum": list(EXERCISES)},
+                        "fps": {"type": "number", "description": "an edge session's frame rate"},
                     },
                 }
             }
@@ -56,6 +62,22 @@ def _text_field(fields: dict[str, str], name: str, required: bool) -> str | None
     return value
 
 
+def _fps_field(upload: Upload) -> float | None:
+    """An edge session's ``fps`` field: a positive number (an upload's frame rate is its video's)."""
+    text = upload.fields.get("fps", "").strip()
+    if not text:
+        return None
+    if upload.path is not None:
+        raise HTTPException(422, "form field 'fps' is for edge sessions (an upload's frame rate is its video's)")
+    try:
+        fps = float(text)
+    except ValueError:
+        fps = 0.0
+    if not 0 < fps <= MAX_FPS:
+        raise HTTPException(422, f"form field 'fps' must be a number in (0, {MAX_FPS}]")
+    return fps
+
+
 def _subject(db: Session, user_id: int, name: str) -> Subject:
     """The user's subject of this name, created on first use: an upsert, so concurrent uploads make one."""
     values = {"owner_id": user_id, "name": name, "created_at": now()}
@@ -72,12 +94,13 @@ def _record(
     upload: Upload,
     subject: str,
     exercise: str | None,
+    fps: float | None,
 ) -> SessionOut:
     """The session (and its job, for a video) in the database, the video moved into the session's folder."""
     with make_session() as db:
         kind = "upload" if upload.path is not None else "edge"
         subject_id = _subject(db, user_id, subject).id
-        session = CaptureSession(owner_id=user_id, subject_id=subject_id, kind=kind, exercise=exercise)
+        session = CaptureSession(owner_id=user_id, subject_id=subject_id, kind=kind, exercise=exercise, fps=fps)
         db.add(session)
         db.flush()
         job = None
@@ -106,9 +129,10 @@ async def create_session(request: Request, user: CurrentUser, settings: Settings
         exercise = _text_field(upload.fields, "exercise", required=False)
         if exercise is not None and exercise not in EXERCISES:
             raise HTTPException(422, f"unknown exercise; choose one of {', '.join(EXERCISES)}")
+        fps = _fps_field(upload)
         assert subject is not None
         return await run_in_threadpool(
-            _record, request.app.state.sessions, settings, user.id, upload, subject, exercise
+            _record, request.app.state.sessions, settings, user.id, upload, subject, exercise, fps
         )
     finally:
         upload.discard()
@@ -176,10 +200,28 @@ def video(session_id: int, user: CurrentUser, db: DB, settings: Settings) -> Fil
     return FileResponse(settings.data_dir / session.video_path, media_type="video/mp4")
 
 
+def _edge_analysis(db: Session, settings: ServeSettings, session: CaptureSession) -> dict[str, Any]:
+    """The analysis of the frames an edge device pushed so far (computed now; 409 without a frame rate)."""
+    records = [person for record in session_frames(db, session.id) for person in record["people"]]
+    folder = settings.data_dir / "sessions" / str(session.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=folder, suffix=".json", delete=False) as handle:
+        json.dump(records, handle)
+    try:
+        return session_analysis(Path(handle.name), session.exercise, session.fps)
+    except AkitError as exc:
+        raise HTTPException(409, str(exc)) from None
+    finally:
+        Path(handle.name).unlink()
+
+
 @router.get("/sessions/{session_id}/analysis")
-def analysis(session_id: int, user: CurrentUser, db: DB, settings: Settings) -> FileResponse:
-    """Angles per track and frame, repetitions (if an exercise was given) and fall events; 409 until done."""
+def analysis(session_id: int, user: CurrentUser, db: DB, settings: Settings) -> Any:
+    """Angles per track and frame, repetitions (if an exercise was given) and fall events; 409 until done. An edge
+    session's are those of the frames pushed so far."""
     session = visible_session(db, user, session_id)
+    if session.kind == "edge":
+        return JSONResponse(_edge_analysis(db, settings, session))
     return FileResponse(_finished_file(db, settings, session, "analysis_path"), media_type="application/json")
 
 

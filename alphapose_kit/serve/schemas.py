@@ -63,6 +63,7 @@ class SessionOut(BaseModel):
     exercise: str | None
     video_name: str | None
     video_bytes: int | None
+    fps: float | None
     created_at: float
     job: JobOut | None
 
@@ -76,6 +77,7 @@ class SessionOut(BaseModel):
             exercise=session.exercise,
             video_name=session.video_name,
             video_bytes=session.video_bytes,
+            fps=session.fps,
             created_at=session.created_at,
             job=JobOut.of(job) if job else None,
         )

@@ -44,7 +44,7 @@ def test_create_user_stores_an_argon2_hash_and_the_schema_revision(tmp_path) -> 
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         (revision,) = db.execute("SELECT version_num FROM alembic_version").fetchone()
         name, role, stored = db.execute("SELECT name, role, password_hash FROM users").fetchone()
-    assert TABLES <= tables and revision == "0001"
+    assert TABLES <= tables and revision == "0002"
     assert (name, role) == ("carol", "clinician") and stored.startswith("$argon2id$")
     assert PasswordHasher().verify(stored, "s3cret-pw")
 
@@ -79,3 +79,26 @@ def test_password_from_the_environment_and_a_taken_name(tmp_path, monkeypatch, c
     with sqlite3.connect(tmp_path / "akit.db") as db:
         rows = db.execute("SELECT role, password_hash FROM users WHERE name = 'eve'").fetchall()
     assert len(rows) == 1 and rows[0][0] == "clinician" and PasswordHasher().verify(rows[0][1], "env-pw")
+
+
+def test_a_database_at_the_first_revision_is_upgraded_keeping_its_rows(tmp_path, monkeypatch, capsys) -> None:
+    from alphapose_kit.serve.db import make_engine
+    from alphapose_kit.serve.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'akit.db'}")
+    assert upgrade(engine, "0001") == "0001"
+    engine.dispose()
+    with sqlite3.connect(tmp_path / "akit.db") as db:
+        db.execute("INSERT INTO users VALUES (1, 'old', 'admin', 'x', 0)")
+        db.execute("INSERT INTO subjects VALUES (1, 1, 'subject', 0)")
+        db.execute("INSERT INTO sessions VALUES (1, 1, 1, 'edge', NULL, NULL, NULL, NULL, 0)")
+        db.execute("INSERT INTO frames VALUES (1, 1, 0, '{}', 0)")  # a table copy would cascade into frames
+    monkeypatch.setenv("AKIT_PASSWORD", "pw")
+    assert main(["serve", "--data-dir", str(tmp_path), "--create-user", "new"]) == 0, capsys.readouterr().err
+    with sqlite3.connect(tmp_path / "akit.db") as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0002",)
+        columns = [row[1] for row in db.execute("PRAGMA table_info(sessions)")]
+        assert "fps" in columns
+        assert db.execute("SELECT id, kind, fps FROM sessions").fetchall() == [(1, "edge", None)]
+        assert [row[0] for row in db.execute("SELECT name FROM users ORDER BY id")] == ["old", "new"]
+        assert db.execute("SELECT session_id, frame_index FROM frames").fetchall() == [(1, 0)]
