@@ -5,10 +5,12 @@ test's temporary folder)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.serve.conftest import PASSWORD, VIDEO
@@ -87,3 +89,60 @@ def test_sign_in_upload_and_review_in_chromium(server, tmp_path) -> None:
         "3-session.png",
         "4-next-frame.png",
     ]
+
+
+def squat_frames(count: int, period: int) -> list[dict]:
+    """An upright person whose knees bend from 170 to 80 degrees and back every ``period`` frames (COCO-17 joints:
+    shoulders, hips, knees, ankles placed by hand, every score 1)."""
+    records = []
+    for frame in range(count):
+        knee = 125 + 45 * np.cos(2 * np.pi * frame / period)  # degrees at the knee: 170 -> 80 -> 170
+        xy = np.tile([300.0, 100.0], (17, 1))
+        for side, dx in ((0, -20.0), (1, 20.0)):
+            xy[5 + side] = [300 + dx, 100]  # shoulders
+            xy[11 + side] = [300 + dx, 200]  # hips
+            xy[13 + side] = [300 + dx, 300]  # knees
+            angle = np.radians(knee)  # the shank from the knee at `angle` to the thigh (which points up)
+            xy[15 + side] = [300 + dx + 100 * np.sin(angle), 300 - 100 * np.cos(angle)]
+        keypoints = np.concatenate([xy, np.ones((17, 1))], axis=1).ravel().round(2).tolist()
+        person = {"image_id": f"{frame}.jpg", "category_id": 1, "keypoints": keypoints, "score": 1.0,
+                  "box": [250.0, 60.0, 120.0, 340.0], "idx": 1}  # fmt: skip
+        records.append({"frame": frame, "image_id": f"{frame}.jpg", "people": [person]})
+    return records
+
+
+def test_edge_stream_live_with_reps_to_click(server, tmp_path) -> None:
+    shots = Path(os.environ.get("AKIT_ARTEFACTS", tmp_path)) / "serve-page-edge"
+    shots.mkdir(parents=True, exist_ok=True)
+    frames = squat_frames(60, 20)  # 10 frames/s: three squats of 2 s
+    lines = "".join(json.dumps(r) + "\n" for r in frames[:40]).encode()
+    with server.client("alice") as alice:
+        form = {"subject": (None, "edge squats"), "exercise": (None, "squat"), "fps": (None, "10")}
+        session = alice.post("/api/sessions", files=form).json()
+        assert alice.post(f"/api/sessions/{session['id']}/frames", content=lines).status_code == 200
+        reps = alice.get(f"/api/sessions/{session['id']}/analysis").json()["reps"]["reps"]
+    assert len(reps) == 2  # two whole squats in the first 40 frames
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page.goto(server.url)
+        page.fill("input[name=username]", "alice")
+        page.fill("input[name=password]", PASSWORD["alice"])
+        page.click("#login-form button")
+        page.wait_for_selector("#upload-form", state="visible")
+        page.goto(f"{server.url}/#/session/{session['id']}")
+        page.wait_for_function("document.querySelectorAll('#reps tbody tr').length === 2")
+        page.screenshot(path=shots / "1-edge-session.png")
+        assert page.text_content("#live-frames") == "40"
+        page.click("#reps tbody tr:nth-child(2)")
+        page.wait_for_function(f"document.getElementById('frame').value === '{reps[1]['start_frame']}'")
+        x, y = (round(v) for v in frames[reps[1]["start_frame"]]["people"][0]["keypoints"][39:41])  # left ankle
+        assert page.evaluate(PIXEL, [x, y]) > 0, "no skeleton at the rep's first frame's ankle"
+        page.screenshot(path=shots / "2-rep-clicked.png")
+        more = "".join(json.dumps(r) + "\n" for r in frames[40:]).encode()
+        with server.client("alice") as alice:
+            assert alice.post(f"/api/sessions/{session['id']}/frames", content=more).json()["stored"] == 20
+        page.wait_for_function("document.getElementById('live-frames').value === '60'", timeout=30_000)
+        page.wait_for_function("document.querySelectorAll('#reps tbody tr').length === 3", timeout=30_000)
+        page.screenshot(path=shots / "3-live-update.png")
+        browser.close()

@@ -3,7 +3,9 @@
 
 const COLORS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45"];
 const $ = (id) => document.getElementById(id);
-const state = { fps: 25, frames: new Map(), skeleton: [], analysis: null, events: null };
+const state = { fps: 25, frames: new Map(), skeleton: [], analysis: null, events: null, kind: "upload", frame: 0,
+  poll: null, last: -1 };
+const EDGE_POLL_MS = 1000;
 
 function csrf() {
   const match = document.cookie.match(/(?:^|; )akit_csrf=([^;]*)/);
@@ -47,14 +49,35 @@ async function listView() {
 }
 
 function frameOf(time) { return Math.max(0, Math.floor(time * state.fps + 1e-6)); }
-function seekFrame(frame) { $("video").currentTime = (Math.max(0, frame) + 0.5) / state.fps; }
+function currentFrame() { return state.kind === "edge" ? state.frame : frameOf($("video").currentTime); }
+
+function seekFrame(frame) {
+  if (state.kind === "edge") {
+    state.frame = Math.min(Math.max(0, frame), Math.max(0, state.last));
+    drawOverlay();
+  } else {
+    $("video").currentTime = (Math.max(0, frame) + 0.5) / state.fps;
+  }
+}
+
+function edgeSize() {
+  let width = 320, height = 240;
+  for (const people of state.frames.values()) {
+    for (const person of people) {
+      for (let j = 0; j < person.keypoints.length; j += 3) {
+        width = Math.max(width, person.keypoints[j] + 20);
+        height = Math.max(height, person.keypoints[j + 1] + 20);
+      }
+    }
+  }
+  return [Math.ceil(width), Math.ceil(height)];
+}
 
 function drawOverlay() {
   const video = $("video"), canvas = $("overlay");
-  const frame = frameOf(video.currentTime);
+  const frame = currentFrame();
   $("frame").value = String(frame);
-  canvas.width = video.videoWidth || 1;
-  canvas.height = video.videoHeight || 1;
+  [canvas.width, canvas.height] = state.kind === "edge" ? edgeSize() : [video.videoWidth || 1, video.videoHeight || 1];
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   ctx.lineWidth = Math.max(2, canvas.width / 300);
@@ -133,6 +156,27 @@ async function loadResults(id) {
   document.body.dataset.ready = "true";
 }
 
+function addFrames(records) {
+  for (const record of records) {
+    state.frames.set(record.frame, record.people);
+    state.last = Math.max(state.last, record.frame);
+  }
+  $("live-frames").value = String(state.frames.size);
+}
+
+async function pollEdge(id) {
+  const records = await api(`/api/sessions/${id}/frames?after=${state.last}`);
+  if (!records.length && state.analysis) return;
+  addFrames(records);
+  try {
+    fillAnalysis(await api(`/api/sessions/${id}/analysis`));
+  } catch (error) {
+    console.warn(error);  // no frame rate yet: the skeletons still show
+  }
+  drawOverlay();
+  document.body.dataset.ready = "true";
+}
+
 function showJob(job) {
   $("job-status").textContent = job.status;
   $("job-progress").value = job.progress;
@@ -145,8 +189,18 @@ async function sessionView(id) {
   const session = await api(`/api/sessions/${id}`);
   $("session-title").textContent = `${session.subject.name} — session ${session.id}`;
   if (state.events) state.events.close();
-  if (session.kind === "upload") $("video").src = `/api/sessions/${id}/video`;
-  if (!session.job) return;
+  clearInterval(state.poll);
+  Object.assign(state, { kind: session.kind, frame: 0, last: -1, frames: new Map(), analysis: null });
+  $("player").classList.toggle("edge", session.kind === "edge");
+  $("job-line").hidden = session.kind === "edge";
+  $("live-line").hidden = session.kind !== "edge";
+  if (session.kind === "edge") {
+    if (session.fps) state.fps = session.fps;
+    await pollEdge(id);
+    state.poll = setInterval(() => pollEdge(id).catch(console.warn), EDGE_POLL_MS);
+    return;
+  }
+  $("video").src = `/api/sessions/${id}/video`;
   showJob(session.job);
   if (session.job.status === "done") return loadResults(id);
   state.events = new EventSource(`/api/jobs/${session.job.id}/events`);
@@ -161,6 +215,7 @@ async function route() {
     const me = await api("/api/me");
     $("who").textContent = `${me.name} (${me.role})`;
     const match = location.hash.match(/^#\/session\/(\d+)$/);
+    if (!match) clearInterval(state.poll);
     await (match ? sessionView(match[1]) : listView());
   } catch (error) {
     console.warn(error);
@@ -192,7 +247,7 @@ video.addEventListener("seeked", drawOverlay);
 video.addEventListener("loadeddata", drawOverlay);
 video.addEventListener("timeupdate", drawOverlay);
 $("play").addEventListener("click", () => (video.paused ? video.play() : video.pause()));
-$("prev-frame").addEventListener("click", () => { video.pause(); seekFrame(frameOf(video.currentTime) - 1); });
-$("next-frame").addEventListener("click", () => { video.pause(); seekFrame(frameOf(video.currentTime) + 1); });
+$("prev-frame").addEventListener("click", () => { video.pause(); seekFrame(currentFrame() - 1); });
+$("next-frame").addEventListener("click", () => { video.pause(); seekFrame(currentFrame() + 1); });
 window.addEventListener("hashchange", route);
 route();
