@@ -48,6 +48,9 @@ def serve_command(
             "--job-options", help='InferOptions fields for every job, JSON or a file: {"checkpoint": "w.pth"}'
         ),
     ] = None,
+    fall_webhook: Annotated[
+        str | None, typer.Option("--fall-webhook", help="URL that gets a JSON POST for each fall in an edge stream")
+    ] = None,
     create_user: Annotated[
         str | None, typer.Option("--create-user", help="add this user (password on stdin or AKIT_PASSWORD) and exit")
     ] = None,
@@ -71,6 +74,7 @@ def serve_command(
         max_upload_bytes=int(max_upload_mb * 1024 * 1024),
         token_ttl_s=token_ttl,
         job_options=parse_job_options(job_options),
+        fall_webhook=fall_webhook,
     )
     if create_user is not None:
         if role not in ROLES:

@@ -103,3 +103,17 @@ class Frame(Base):
     frame_index: Mapped[int] = mapped_column(Integer)
     data: Mapped[str] = mapped_column(Text)
     received_at: Mapped[float] = mapped_column(Float, default=now)
+
+
+class Alert(Base):
+    """A fall found in an edge session's frames: one row per (session, track, frame), so it is reported once."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("session_id", "track_id", "frame", name="uq_alerts_session_track_frame"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    track_id: Mapped[int] = mapped_column(Integer)
+    frame: Mapped[int] = mapped_column(Integer)
+    data: Mapped[str] = mapped_column(Text)  # the fall event as analysis.falls gives it, JSON
+    created_at: Mapped[float] = mapped_column(Float, default=now)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from alphapose_kit.analysis.reps import EXERCISES
 from alphapose_kit.errors import AkitError
 from alphapose_kit.serve.access import job_of, owned, visible_session, visible_subject
-from alphapose_kit.serve.analysis import session_analysis
+from alphapose_kit.serve.alerts import edge_analysis, notify, record_falls, session_alerts
 from alphapose_kit.serve.db import upsert_insert
 from alphapose_kit.serve.deps import DB, CurrentUser, Settings
 from alphapose_kit.serve.frames import parse_lines, session_frames, store_frames
@@ -200,34 +198,23 @@ def video(session_id: int, user: CurrentUser, db: DB, settings: Settings) -> Fil
     return FileResponse(settings.data_dir / session.video_path, media_type="video/mp4")
 
 
-def _edge_analysis(db: Session, settings: ServeSettings, session: CaptureSession) -> dict[str, Any]:
-    """The analysis of the frames an edge device pushed so far (computed now; 409 without a frame rate)."""
-    records = [person for record in session_frames(db, session.id) for person in record["people"]]
-    folder = settings.data_dir / "sessions" / str(session.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=folder, suffix=".json", delete=False) as handle:
-        json.dump(records, handle)
-    try:
-        return session_analysis(Path(handle.name), session.exercise, session.fps)
-    except AkitError as exc:
-        raise HTTPException(409, str(exc)) from None
-    finally:
-        Path(handle.name).unlink()
-
-
 @router.get("/sessions/{session_id}/analysis")
 def analysis(session_id: int, user: CurrentUser, db: DB, settings: Settings) -> Any:
     """Angles per track and frame, repetitions (if an exercise was given) and fall events; 409 until done. An edge
     session's are those of the frames pushed so far."""
     session = visible_session(db, user, session_id)
     if session.kind == "edge":
-        return JSONResponse(_edge_analysis(db, settings, session))
+        try:
+            return JSONResponse(edge_analysis(db, settings, session))
+        except AkitError as exc:
+            raise HTTPException(409, str(exc)) from None
     return FileResponse(_finished_file(db, settings, session, "analysis_path"), media_type="application/json")
 
 
 @router.post("/sessions/{session_id}/frames")
-async def push_frames(session_id: int, request: Request, user: CurrentUser) -> FramesIn:
-    """JSON Lines of ``akit infer`` frame records into an edge session; a frame already stored is skipped."""
+async def push_frames(session_id: int, request: Request, user: CurrentUser, settings: Settings) -> FramesIn:
+    """JSON Lines of ``akit infer`` frame records into an edge session; a frame already stored is skipped. A fall
+    in the new frames is recorded (``/alerts``) and sent to the fall webhook."""
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
@@ -241,9 +228,17 @@ async def push_frames(session_id: int, request: Request, user: CurrentUser) -> F
             if session.kind != "edge":
                 raise HTTPException(409, f"session {session_id} is an upload; push frames into an edge session")
             stored = store_frames(db, session.id, records)
+            if stored:
+                notify(settings, db, session, record_falls(db, settings, session, max(f for f, _ in records)))
         return FramesIn(received=len(records), stored=stored, duplicates=len(records) - stored)
 
     return await run_in_threadpool(store)
+
+
+@router.get("/sessions/{session_id}/alerts")
+def alerts(session_id: int, user: CurrentUser, db: DB) -> list[dict]:
+    """The falls found in an edge session's stream so far, in frame order."""
+    return session_alerts(db, visible_session(db, user, session_id).id)
 
 
 @router.get("/sessions/{session_id}/frames")

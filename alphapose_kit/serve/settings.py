@@ -27,6 +27,7 @@ class ServeSettings:
     max_upload_bytes: int = 512 * 1024 * 1024
     token_ttl_s: float = 12 * 3600.0
     job_options: dict[str, Any] = field(default_factory=dict)
+    fall_webhook: str | None = None  # falls in edge streams are POSTed here as JSON
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -46,6 +47,8 @@ class ServeSettings:
             raise AkitError(f"--max-upload-mb must be positive, got {self.max_upload_bytes} bytes")
         if self.token_ttl_s <= 0:
             raise AkitError(f"--token-ttl must be positive, got {self.token_ttl_s}")
+        if self.fall_webhook is not None and not self.fall_webhook.startswith(("http://", "https://")):
+            raise AkitError(f"--fall-webhook takes an http(s):// URL, got {self.fall_webhook!r}")
         self.infer_options("video.mp4", ".").validate()
 
     def infer_options(self, source: str, outdir: str) -> Any:

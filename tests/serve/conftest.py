@@ -13,7 +13,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -149,10 +151,41 @@ def upload(client: httpx.Client, subject: str, path: Path = VIDEO, filename: str
         )
 
 
+class Webhook:
+    """A loopback HTTP server that keeps the JSON bodies POSTed to it (the fall webhook's receiver)."""
+
+    def __init__(self) -> None:
+        received: list[dict] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.received = received
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/falls"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory, job_options):
-    """A server with three users (admin, clinicians alice and bob), one worker and a 1 MiB upload limit."""
-    instance = Server(tmp_path_factory.mktemp("serve") / "data", job_options, "--workers", "1", "--max-upload-mb", "1")
+def webhook():
+    receiver = Webhook()
+    yield receiver
+    receiver.httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, job_options, webhook):
+    """A server with three users (admin, clinicians alice and bob), one worker, a 1 MiB upload limit and the fall
+    webhook."""
+    folder = tmp_path_factory.mktemp("serve") / "data"
+    args = ("--workers", "1", "--max-upload-mb", "1", "--fall-webhook", webhook.url)
+    instance = Server(folder, job_options, *args)
     instance.add_users()
     instance.start()
     yield instance

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from alphapose_kit.cli.app import main
 from tests.serve.conftest import run_cli
 
-TABLES = {"alembic_version", "users", "tokens", "subjects", "sessions", "jobs", "frames"}
+TABLES = {"alembic_version", "users", "tokens", "subjects", "sessions", "jobs", "frames", "alerts"}
 
 
 def test_without_the_extra_one_line_says_how_to_install(monkeypatch, capsys) -> None:
@@ -44,7 +44,7 @@ def test_create_user_stores_an_argon2_hash_and_the_schema_revision(tmp_path) -> 
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         (revision,) = db.execute("SELECT version_num FROM alembic_version").fetchone()
         name, role, stored = db.execute("SELECT name, role, password_hash FROM users").fetchone()
-    assert TABLES <= tables and revision == "0002"
+    assert TABLES <= tables and revision == "0003"
     assert (name, role) == ("carol", "clinician") and stored.startswith("$argon2id$")
     assert PasswordHasher().verify(stored, "s3cret-pw")
 
@@ -96,7 +96,7 @@ def test_a_database_at_the_first_revision_is_upgraded_keeping_its_rows(tmp_path,
     monkeypatch.setenv("AKIT_PASSWORD", "pw")
     assert main(["serve", "--data-dir", str(tmp_path), "--create-user", "new"]) == 0, capsys.readouterr().err
     with sqlite3.connect(tmp_path / "akit.db") as db:
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0002",)
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0003",)
         columns = [row[1] for row in db.execute("PRAGMA table_info(sessions)")]
         assert "fps" in columns
         assert db.execute("SELECT id, kind, fps FROM sessions").fetchall() == [(1, "edge", None)]

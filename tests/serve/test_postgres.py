@@ -31,7 +31,7 @@ def test_the_whole_service_on_postgresql(pg_server) -> None:
     server, url = pg_server
     engine = create_engine(url)
     with engine.connect() as db:
-        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+        assert db.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
         assert db.execute(text("SELECT COUNT(*) FROM users")).scalar_one() == 3
     assert not (server.data_dir / "akit.db").exists()
     with server.client("alice") as alice, server.client("bob") as bob:

@@ -136,6 +136,9 @@ function fillAnalysis(analysis) {
     [n + 1, rep.track_id, rep.start_frame, rep.bottom_frame, rep.end_frame].forEach((v) => cell(row, String(v)));
     row.addEventListener("click", () => seekFrame(rep.start_frame));
   });
+  const latest = analysis.falls[analysis.falls.length - 1];
+  $("alert").hidden = !latest;
+  $("alert").textContent = latest ? `Fall detected: track ${latest.track_id} at frame ${latest.frame}` : "";
   $("falls").replaceChildren(...analysis.falls.map((fall) => {
     const item = document.createElement("li");
     item.textContent = `track ${fall.track_id}: frame ${fall.frame} (${fall.time_s.toFixed(2)} s)`;
