@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.serve.conftest import PASSWORD, VIDEO
+from tests.serve.test_alerts import body, fall_frames
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -145,4 +146,15 @@ def test_edge_stream_live_with_reps_to_click(server, tmp_path) -> None:
         page.wait_for_function("document.getElementById('live-frames').value === '60'", timeout=30_000)
         page.wait_for_function("document.querySelectorAll('#reps tbody tr').length === 3", timeout=30_000)
         page.screenshot(path=shots / "3-live-update.png")
+        assert page.is_hidden("#alert")
+        with server.client("alice") as alice:
+            form = {"subject": (None, "edge fall"), "fps": (None, "10")}
+            fall_session = alice.post("/api/sessions", files=form).json()
+            pushed = alice.post(f"/api/sessions/{fall_session['id']}/frames", content=body(fall_frames()))
+            assert pushed.status_code == 200
+            fall = alice.get(f"/api/sessions/{fall_session['id']}/alerts").json()[0]
+        page.goto(f"{server.url}/#/session/{fall_session['id']}")
+        page.wait_for_selector("#alert", state="visible", timeout=30_000)
+        assert page.text_content("#alert") == f"Fall detected: track 1 at frame {fall['frame']}"
+        page.screenshot(path=shots / "4-fall-alert.png")
         browser.close()
