@@ -89,3 +89,15 @@ def test_form_errors_are_4xx(server) -> None:
         )
         assert bad.status_code in (400, 422)
     assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok", "database": "ok"}
+
+
+def test_the_server_listens_on_loopback_only(server) -> None:
+    """Unless --host says otherwise: the listening socket (from the kernel's table) is bound to 127.0.0.1."""
+    listening = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, port = local.rsplit(":", 1)
+            if state == "0A" and int(port, 16) == server.port:  # 0A: LISTEN
+                listening.append(address)
+    assert listening == ["0100007F"]  # 127.0.0.1, little-endian hex
