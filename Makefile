@@ -4,7 +4,7 @@ SRC = alphapose_kit tests scripts
 .PHONY: install test lint lint-imports format typecheck wheel-check ci
 
 install:
-	$(PYTHON) -m pip install -e .[dev,ray]
+	$(PYTHON) -m pip install -e .[dev,ray,serve]
 	# COCO-WholeBody's reference metric (the whole-body evaluation test): its wheels are built for NumPy 1, so build it here
 	$(PYTHON) -m pip install --no-build-isolation --no-binary xtcocotools "xtcocotools>=1.14"
 

@@ -32,7 +32,8 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
     ] = False,
 ) -> None:
-    """AlphaPose's multi-person pose pipeline: infer, eval, train, export, bench, analyze, models."""
+    """AlphaPose's multi-person pose pipeline: infer, eval, train, export, bench, analyze, models, calibrate,
+    triangulate, lift, serve."""
 
 
 def _echo_err(message: str) -> None:
@@ -63,6 +64,9 @@ def _register_commands() -> None:
     from alphapose_kit.cli.lift import lift_command
 
     app.command("lift", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(lift_command)
+    from alphapose_kit.cli.serve import serve_command
+
+    app.command("serve")(serve_command)
 
 
 _register_commands()

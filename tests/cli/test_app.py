@@ -14,5 +14,19 @@ def test_root_help_lists_every_verb(capsys) -> None:
     listed = re.search(r"pipeline: ([a-z, ]+)\.", " ".join(out.split()))
     assert listed is not None, out
     assert (
-        set(listed.group(1).split(", ")) == verbs == {"infer", "eval", "train", "export", "bench", "analyze", "models"}
+        set(listed.group(1).split(", "))
+        == verbs
+        == {
+            "infer",
+            "eval",
+            "train",
+            "export",
+            "bench",
+            "analyze",
+            "models",
+            "calibrate",
+            "triangulate",
+            "lift",
+            "serve",
+        }
     )
