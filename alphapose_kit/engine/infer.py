@@ -19,6 +19,7 @@ from alphapose_kit.engine.options import DEFAULT_DETECTOR, InferOptions
 from alphapose_kit.engine.predictor import DEFAULT_FPS, STAGES, PosePipeline
 from alphapose_kit.errors import AkitError
 from alphapose_kit.hub.zoo import ensure_weights
+from alphapose_kit.io.push import FramePusher
 from alphapose_kit.io.run_dir import claim_outdir
 from alphapose_kit.io.run_info import DONE, FAILED, INTERRUPTED, RUN_INFO_NAME, RUNNING, write_run_info
 from alphapose_kit.io.writers import OUTPUTS as WRITER_OUTPUTS
@@ -30,6 +31,7 @@ from alphapose_kit.utils.progress import progress
 from alphapose_kit.utils.signals import frame_boundaries
 
 log = get_logger("infer")
+PUSH_BUFFER_NAME = "push-buffer.jsonl"  # --push: frames not yet acknowledged by the server
 OUTPUTS = (*WRITER_OUTPUTS, RUN_INFO_NAME)  # what --exist-ok replaces in an --outdir (nothing else there)
 STAGE_UNITS = {
     "read": "frames",
@@ -104,6 +106,26 @@ def _check_detfile_coverage(detector: object, image_ids: list[str] | None = None
         log.warning(message)
 
 
+def _pusher(options: InferOptions, outdir: Path, fps: float | None) -> FramePusher | None:
+    """The edge client of ``--push`` (its disk buffer in the run folder), or None."""
+    if options.push is None:
+        return None
+    if not options.track:
+        log.warning("--push without --track: the server's analyses need track ids; add --track")
+    buffer = outdir / PUSH_BUFFER_NAME
+    return FramePusher(options.push, options.token or "", buffer, session_id=options.session, fps=fps or None)
+
+
+def _close_pusher(pusher: FramePusher | None) -> None:
+    """Send what is still buffered (a while, then give up); frames left are replayed by the next --push run."""
+    if pusher is None:
+        return
+    left = pusher.close()
+    if left:
+        log.warning("%d frame(s) could not reach %s yet; they stay in %s for the next run", left, pusher.url,
+                    pusher.buffer)  # fmt: skip
+
+
 def run_inference(options: InferOptions) -> InferSummary:
     """Run ``akit infer`` with ``options``; returns the summary (also printed unless quiet)."""
     from alphapose_kit.config import load_config
@@ -113,6 +135,7 @@ def run_inference(options: InferOptions) -> InferSummary:
     if options.threads is not None:
         torch.set_num_threads(options.threads)
     source = open_source(options.source, skip_bad=options.skip_bad)
+    pusher = _pusher(options, outdir, source.fps)  # a bad URL or a missing token fails before any model loads
     if options.pose_model is not None:  # an exported model carries its config; the pipeline around it is unchanged
         from alphapose_kit.deploy import load_backend
 
@@ -159,7 +182,9 @@ def run_inference(options: InferOptions) -> InferSummary:
         try:
             for result in pipeline.run(source):
                 with boundaries.writing():
-                    writer.write(result, result.image)
+                    line = writer.write(result, result.image)
+                    if pusher is not None:
+                        pusher.push(line)
                     frame_size = frame_size or result.image_size
                     bar.update(1)
                     bar.set_postfix(people=writer.people, refresh=False)
@@ -170,6 +195,7 @@ def run_inference(options: InferOptions) -> InferSummary:
             with boundaries.writing(act=False):  # a second Ctrl-C does not cut the final files short
                 bar.close()
                 writer.close()
+                _close_pusher(pusher)
                 if status == DONE and boundaries.pending:
                     status = INTERRUPTED
                 run_info = record(status, (frame_size[1], frame_size[0]) if frame_size else None)

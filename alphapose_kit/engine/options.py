@@ -102,6 +102,9 @@ class InferOptions(PipelineOptions):
     ray: str | None = option(
         None, "--ray", help="several sources as Ray tasks: auto (a local runtime) or a cluster's ADDRESS"
     )
+    push: str | None = option(None, "--push", help="stream each frame's results to an akit serve URL")
+    token: str | None = option(None, "--token", help="the akit serve bearer token for --push")
+    session: int | None = option(None, "--session", help="the akit serve session --push adds to (default: a new one)")
     opts: list[str] = field(default_factory=list)  # config overrides: --opts KEY VALUE ... (last on the line)
 
     def validate(self) -> None:
@@ -114,6 +117,10 @@ class InferOptions(PipelineOptions):
             raise AkitError("--pose-model holds its weights: drop --checkpoint")
         if self.threads is not None and self.threads < 1:
             raise AkitError(f"--threads must be at least 1, got {self.threads}")
+        if self.push is None and (self.token is not None or self.session is not None):
+            raise AkitError("--token and --session go with --push URL")
+        if self.push is not None and self.fmt != "alphapose":
+            raise AkitError("--push sends AlphaPose-format records: drop --format")
 
     def pipeline(self) -> PipelineOptions:
         """The pipeline part of these options."""

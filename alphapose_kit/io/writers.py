@@ -118,8 +118,9 @@ class ResultWriter:
         if fmt == "openpose":
             (self.outdir / "sep-json").mkdir(exist_ok=True)
 
-    def write(self, result: FrameResult, image: np.ndarray | None = None) -> None:
-        """Record one finished frame (and render it when asked); the JSONL line is flushed immediately."""
+    def write(self, result: FrameResult, image: np.ndarray | None = None) -> dict:
+        """Record one finished frame (and render it when asked); the JSONL line is flushed immediately and returned
+        (the record ``akit infer --push`` sends)."""
         key = claim_name(result.image_id, self._keys)
         result, dropped = finite_people(result)
         if dropped:
@@ -146,6 +147,7 @@ class ResultWriter:
         self.people += result.num_people
         if image is not None and (self.save_video or self.save_images):
             self._render(result, image, stem)
+        return line
 
     def _render(self, result: FrameResult, image: np.ndarray, stem: str | None) -> None:
         canvas = draw_poses(image, result, self.keypoint_set, self.draw_threshold, by_track=self.by_track)

@@ -30,10 +30,10 @@ def test_the_package_imports_without_the_extra(monkeypatch) -> None:
         monkeypatch.setitem(sys.modules, name, None)
     for name in [m for m in sys.modules if m.startswith("alphapose_kit.serve")]:
         monkeypatch.delitem(sys.modules, name)
+    import alphapose_kit.io.push  # the edge client: standard library only
     import alphapose_kit.serve
-    import alphapose_kit.serve.push  # the edge client: standard library only
 
-    assert alphapose_kit.serve.push.FramePusher
+    assert alphapose_kit.io.push.FramePusher
 
 
 def test_create_user_stores_an_argon2_hash_and_the_schema_revision(tmp_path) -> None:

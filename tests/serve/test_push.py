@@ -1,5 +1,5 @@
 """Edge push: frame records into an edge session, stored once however often they are replayed; the client
-(alphapose_kit.serve.push) buffers on disk while the server is unreachable and replays in order when it is back."""
+(alphapose_kit.io.push) buffers on disk while the server is unreachable and replays in order when it is back."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import pytest
 
 from alphapose_kit.errors import AkitError
-from alphapose_kit.serve.push import FramePusher
+from alphapose_kit.io.push import FramePusher
 from tests.serve.conftest import PASSWORD, Server, run_cli
 
 
@@ -84,3 +84,26 @@ def test_a_refused_push_is_one_line(server, tmp_path) -> None:
     assert len(pusher.pending()) == 1  # kept: nothing unacknowledged is dropped
     with pytest.raises(AkitError, match="--push takes the server's http"):
         FramePusher("ftp://x", "t", tmp_path / "d.jsonl")
+
+
+def test_akit_infer_push_streams_every_frame_to_the_server(server, job_options, tmp_path, shared_data) -> None:
+    """``akit infer VIDEO --track --push URL --token T``: every frame the run writes reaches a new edge session, the
+    server's results equal the run's own JSON, and the disk buffer is left empty."""
+    from alphapose_kit.engine.infer import PUSH_BUFFER_NAME, run_inference
+    from alphapose_kit.engine.options import InferOptions
+
+    video = next((shared_data / "video").glob("*.mp4"))
+    out = tmp_path / "edge-run"
+    token = server.token("alice")
+    options = InferOptions(source=str(video), outdir=str(out), track=True, push=server.url, token=token, quiet=True,
+                           pose_nms="none", **job_options)  # fmt: skip
+    summary = run_inference(options)
+    written = json.loads((out / "alphapose-results.json").read_text())
+    with server.client("alice") as alice:
+        sessions = [s for s in alice.get("/api/sessions").json() if s["kind"] == "edge"]
+        results = alice.get(f"/api/sessions/{max(s['id'] for s in sessions)}/results").json()
+    assert summary.frames > 0 and len(written) > 0
+    assert [(r["image_id"], r["keypoints"]) for r in results] == [(r["image_id"], r["keypoints"]) for r in written]
+    assert (out / PUSH_BUFFER_NAME).read_text() == ""
+    with pytest.raises(AkitError, match="--token and --session go with --push"):
+        InferOptions(source=str(video), token=token).validate()
