@@ -5,6 +5,7 @@ SRC = alphapose_kit tests scripts
 
 install:
 	$(PYTHON) -m pip install -e .[dev]
+	$(PYTHON) -m pip install --no-deps ultralytics  # reference of tests/detectors/test_yolov8.py only; no deps: no opencv-python
 
 test:
 	$(PYTHON) -m pytest -q
