@@ -72,7 +72,10 @@ def test_names_unique_and_kinds():
     assert len({entry.filename for entry in zoo._ENTRIES}) == len(names)
     assert {entry.kind for entry in zoo.list_models()} == {"pose", "detector"}
     yolox = [f"yolox-{s}" for s in ("nano", "tiny", "s", "m", "l", "x")]
-    assert [e.name for e in zoo.list_models("detector")] == ["yolov3-spp", *(f"yolov5{s}" for s in "nsmlx"), *yolox]
+    ultralytics = [f"{family}{s}" for family in ("yolov8", "yolo11") for s in "nsmlx"]
+    assert [e.name for e in zoo.list_models("detector")] == [
+        "yolov3-spp", *(f"yolov5{s}" for s in "nsmlx"), *yolox, *ultralytics
+    ]  # fmt: skip
     assert len(zoo.list_models("pose")) == 8
     with pytest.raises(AkitError, match="unknown model kind"):
         zoo.list_models("segmenter")
