@@ -327,3 +327,12 @@ def test_export_yolov8n_to_onnx(capsys, tmp_path, shared_data) -> None:
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert target.is_file() and "box agreement" in captured.out + captured.err
+    from alphapose_kit.deploy.runtime import load_detector_backend
+
+    exported = load_detector_backend(target)  # akit infer --detector-model: Ultralytics' letterbox, not AlphaPose's
+    assert exported.preprocess == "ultralytics" and (exported.conf, exported.nms, exported.max_det) == (0.25, 0.7, 300)
+    image = cv2.imread(str(shared_data / "coco" / IMAGE))
+    (ours,) = exported([image])
+    (torch_dets,) = load_detector("yolov8n", weights, input_size=320)([image])
+    assert len(ours) == len(torch_dets) > 0
+    np.testing.assert_allclose(ours.boxes, torch_dets.boxes, atol=0.05)
