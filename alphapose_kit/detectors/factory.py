@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from alphapose_kit.detectors.detfile import DetFileDetector
+from alphapose_kit.detectors.nets.yolov8 import MODEL_NAMES as ULTRALYTICS_NAMES
 from alphapose_kit.detectors.yolo import YOLODetector
 from alphapose_kit.errors import AkitError
 from alphapose_kit.utils.device import as_device
@@ -19,7 +20,6 @@ __all__ = ["DETECTOR_NAMES", "detector_defaults", "detector_weights", "load_dete
 
 YOLOV5_NAMES = ("yolov5n", "yolov5s", "yolov5m", "yolov5l", "yolov5x")
 YOLOX_NAMES = ("yolox-nano", "yolox-tiny", "yolox-s", "yolox-m", "yolox-l", "yolox-x")
-ULTRALYTICS_NAMES = tuple(f"{family}{scale}" for family in ("yolov8", "yolo11") for scale in "nsmlx")
 DETECTOR_NAMES = ("yolov3-spp", *YOLOV5_NAMES, *YOLOX_NAMES, *ULTRALYTICS_NAMES, "detfile")
 _ALIASES = {"yolo": "yolov3-spp", "yolox": "yolox-x"}  # AlphaPose's --detector names (detector/apis.py)
 

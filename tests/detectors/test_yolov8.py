@@ -254,6 +254,21 @@ def test_wrong_files_are_one_line(tmp_path: Path, make, message: str) -> None:
     assert str(err.value).startswith(str(path)) and "\n" not in str(err.value)
 
 
+def test_infer_names_a_wrong_file_in_one_line(capsys, tmp_path, shared_data) -> None:
+    from alphapose_kit.config import load_config
+    from alphapose_kit.models import build_pose_model
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("experiment notes\n")
+    pose = tmp_path / "pose.pth"
+    torch.save(build_pose_model(load_config("coco/fastpose_res50_256x192")).state_dict(), pose)
+    code = main(["infer", str(shared_data / "coco" / IMAGE), "-w", str(pose), "--detector", "yolo11s",
+                 "--detector-weights", str(notes), "--device", "cpu"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code != 0 and err.startswith("akit: error: ") and err.count("\n") == 1, err
+    assert "notes.txt is not a YOLOv8/YOLO11 checkpoint: it is a text file" in err
+
+
 def test_state_dict_round_trip_and_wrong_scale(tmp_path: Path) -> None:
     model = build_yolov8("yolo11n").eval()
     path = tmp_path / "sd.pth"

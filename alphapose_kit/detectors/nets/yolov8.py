@@ -29,11 +29,15 @@ from torch import nn
 
 from alphapose_kit.errors import ConfigError
 
-__all__ = ["FAMILIES", "LAYOUTS", "REG_MAX", "SCALES", "STRIDES", "UltralyticsYOLO", "build_yolov8", "parse_name"]
+__all__ = [
+    "FAMILIES", "LAYOUTS", "MODEL_NAMES", "REG_MAX", "SCALES", "STRIDES", "UltralyticsYOLO", "build_yolov8",
+    "parse_name",
+]  # fmt: skip
 
 STRIDES = (8, 16, 32)
 REG_MAX = 16  # DFL bins per box side
 FAMILIES = ("yolov8", "yolo11")
+MODEL_NAMES = tuple(f"{family}{scale}" for family in FAMILIES for scale in "nsmlx")
 
 # family -> scale -> (depth, width, max channels), as in the ``scales`` of yolov8.yaml / yolo11.yaml
 SCALES: dict[str, dict[str, tuple[float, float, int]]] = {
@@ -409,9 +413,6 @@ class UltralyticsYOLO(nn.Module):
 
     def extra_repr(self) -> str:
         return f"{self.family}{self.scale}, {self.num_classes} classes"
-
-
-MODEL_NAMES = tuple(f"{family}{scale}" for family in FAMILIES for scale in "nsmlx")
 
 
 def parse_name(name: str) -> tuple[str, str]:
