@@ -95,7 +95,7 @@ def release_file(path: Path, name: str, calibrate: np.ndarray | None = None) -> 
     ``calibrate``: a BGR image whose own feature statistics become every BatchNorm's running statistics, so that
     the random network's outputs vary with the image (its default ones hardly do) and some person scores pass conf.
     """
-    ultralytics = pytest.importorskip("ultralytics")
+    ultralytics = pytest.importorskip("ultralytics", exc_type=ImportError)
     from ultralytics.cfg import DEFAULT_CFG_DICT
 
     torch.manual_seed(0)
@@ -160,7 +160,7 @@ def test_release_file_state_dict_and_outputs_equal_ultralytics(tmp_path: Path, n
 
 @pytest.mark.parametrize("name", ["yolov8n", "yolo11n"])
 def test_person_boxes_equal_ultralytics_predict(tmp_path: Path, shared_data: Path, name: str) -> None:
-    ultralytics = pytest.importorskip("ultralytics")
+    ultralytics = pytest.importorskip("ultralytics", exc_type=ImportError)
     from ultralytics.data.augment import LetterBox
 
     path = tmp_path / f"{name}.pt"
@@ -212,7 +212,7 @@ def test_malicious_pickles_never_run(tmp_path: Path) -> None:
 
 
 def test_malicious_object_inside_a_release_model(tmp_path: Path) -> None:
-    ultralytics = pytest.importorskip("ultralytics")
+    ultralytics = pytest.importorskip("ultralytics", exc_type=ImportError)
     marker = tmp_path / "pwned"
     model = copy.deepcopy(ultralytics.YOLO("yolov8n.yaml").model).half()
     model.model[2].m[0].cv2.conv.evil = Payload(os.system, f"touch {marker}")
