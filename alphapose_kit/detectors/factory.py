@@ -118,7 +118,7 @@ def load_detector(
         name: ``yolov3-spp`` (AlphaPose's default, alias ``yolo``), ``yolov5n/s/m/l/x``,
             ``yolox-nano/tiny/s/m/l/x`` (alias ``yolox`` = ``yolox-x``, as in AlphaPose), ``yolov8n/s/m/l/x``,
             ``yolo11n/s/m/l/x`` or ``detfile``.
-        weights: the weight file (darknet ``.weights`` for yolov3-spp, an Ultralytics checkpoint for yolov5*), or
+        weights: the weight file (darknet ``.weights`` for yolov3-spp, Ultralytics ``.pt`` for yolov5/v8/11), or
             a zoo name / zoo file name meaning the zoo's cached copy (the rule of ``hub.zoo.resolve_weights``, which
             ``load_pose_model`` follows too); None fetches the model zoo's cached file. For ``detfile``: the
             detection JSON (or option ``path``).
@@ -126,7 +126,7 @@ def load_detector(
             (``cpu``, ``cuda``, ``cuda:N``, ``auto``) is resolved here for library callers.
         options: for YOLO models ``conf``, ``nms``, ``input_size``, ``batch_size``, ``half``, ``classes``
             (default (0,) = person), ``max_det``, ``score``, ``legacy_box_plus1``, ``legacy_batch_renms``
-            (see :class:`YOLODetector`; defaults are AlphaPose's for yolov3-spp, Ultralytics' for yolov5*).
+            (see :class:`YOLODetector`; defaults are AlphaPose's for yolov3-spp and YOLOX, Ultralytics' for the rest).
             AlphaPose raises conf to 0.3 when tracking. For detfile ``path``, ``min_score``, ``category_id``.
     """
     key = _canonical_name(name)
