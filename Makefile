@@ -7,6 +7,7 @@ install:
 	$(PYTHON) -m pip install -e .[dev,ray,serve]
 	# COCO-WholeBody's reference metric (the whole-body evaluation test): its wheels are built for NumPy 1, so build it here
 	$(PYTHON) -m pip install --no-build-isolation --no-binary xtcocotools "xtcocotools>=1.14"
+	$(PYTHON) -m pip install --no-deps ultralytics  # reference of tests/detectors/test_yolov8.py only; no deps: no opencv-python
 
 test:
 	$(PYTHON) -m pytest -q

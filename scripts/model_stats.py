@@ -15,6 +15,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from alphapose_kit.config import load_config
 from alphapose_kit.detectors.nets.yolov3_spp import build_yolov3_spp
 from alphapose_kit.detectors.nets.yolov5 import build_yolov5
+from alphapose_kit.detectors.nets.yolov8 import MODEL_NAMES as ULTRALYTICS_NAMES
+from alphapose_kit.detectors.nets.yolov8 import build_yolov8
 from alphapose_kit.detectors.nets.yolox import build_yolox
 from alphapose_kit.hub.zoo import config_path, list_models
 from alphapose_kit.models.loader import load_pose_model
@@ -59,6 +61,8 @@ def rows(only: list[str] | None = None) -> list[tuple[str, str, float, float]]:
                 model, h = build_yolov3_spp().eval(), 608
             elif entry.name.startswith("yolox"):
                 model, h = build_yolox(entry.name), 640  # AlphaPose's YOLOX input size for every variant
+            elif entry.name in ULTRALYTICS_NAMES:
+                model, h = build_yolov8(entry.name).eval(), 640
             else:
                 model, h = build_yolov5(entry.name.removeprefix("yolov5")).eval(), 640
             w = h

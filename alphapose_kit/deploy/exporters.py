@@ -218,6 +218,7 @@ def export_detector(
         "legacy_box_plus1": reference.legacy_box_plus1,
         "max_det": reference.max_det,
         "classes": list(reference.classes) if reference.classes is not None else None,
+        "preprocess": reference.preprocess,  # the runtime feeds the input the network was trained on
     }
     precision = "fp16" if half else "fp32"
     extra = {"opset": opset} if fmt == "onnx" else {}

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from alphapose_kit.detectors.detfile import DetFileDetector
+from alphapose_kit.detectors.nets.yolov8 import MODEL_NAMES as ULTRALYTICS_NAMES
 from alphapose_kit.detectors.yolo import YOLODetector
 from alphapose_kit.errors import AkitError
 from alphapose_kit.utils.device import as_device
@@ -19,7 +20,7 @@ __all__ = ["DETECTOR_NAMES", "detector_defaults", "detector_weights", "load_dete
 
 YOLOV5_NAMES = ("yolov5n", "yolov5s", "yolov5m", "yolov5l", "yolov5x")
 YOLOX_NAMES = ("yolox-nano", "yolox-tiny", "yolox-s", "yolox-m", "yolox-l", "yolox-x")
-DETECTOR_NAMES = ("yolov3-spp", *YOLOV5_NAMES, *YOLOX_NAMES, "detfile")
+DETECTOR_NAMES = ("yolov3-spp", *YOLOV5_NAMES, *YOLOX_NAMES, *ULTRALYTICS_NAMES, "detfile")
 _ALIASES = {"yolo": "yolov3-spp", "yolox": "yolox-x"}  # AlphaPose's --detector names (detector/apis.py)
 
 # How each family scores and suppresses boxes; the thresholds and input sizes (conf, nms, input_size) live in
@@ -32,6 +33,15 @@ _FAMILY_SETTINGS: dict[str, dict[str, Any]] = {
     "yolov3": {"score": "objectness", "legacy_box_plus1": True, "max_det": None},
     "yolov5": {"score": "objectness*class", "legacy_box_plus1": False, "max_det": 300},
     "yolox": {"score": "yolox", "legacy_box_plus1": False, "max_det": None, "preprocess": "yolox"},
+    # YOLOv8 / YOLO11 as Ultralytics' predictor runs them (engine/predictor.py, utils/nms.py non_max_suppression,
+    # cfg/default.yaml): its square letterbox (fill 114, linear), best class score > conf (the network's objectness
+    # column is 1), torchvision NMS, at most 300 boxes; conf 0.25 / IoU 0.7 are in the YAMLs.
+    "ultralytics": {
+        "score": "objectness*class",
+        "legacy_box_plus1": False,
+        "max_det": 300,
+        "preprocess": "ultralytics",
+    },
 }
 _YAML_KEYS = {"CONFIDENCE": "conf", "NMS_THRES": "nms", "INPUT_SIZE": "input_size"}
 _YOLO_OPTIONS = {
@@ -63,6 +73,8 @@ def detector_defaults(name: str) -> dict[str, Any]:
 
 
 def _family(key: str) -> str:
+    if key in ULTRALYTICS_NAMES:
+        return "ultralytics"
     return "yolov3" if key == "yolov3-spp" else key[:5] if key.startswith("yolox") else "yolov5"
 
 
@@ -104,8 +116,9 @@ def load_detector(
 
     Args:
         name: ``yolov3-spp`` (AlphaPose's default, alias ``yolo``), ``yolov5n/s/m/l/x``,
-            ``yolox-nano/tiny/s/m/l/x`` (alias ``yolox`` = ``yolox-x``, as in AlphaPose) or ``detfile``.
-        weights: the weight file (darknet ``.weights`` for yolov3-spp, an Ultralytics checkpoint for yolov5*), or
+            ``yolox-nano/tiny/s/m/l/x`` (alias ``yolox`` = ``yolox-x``, as in AlphaPose), ``yolov8n/s/m/l/x``,
+            ``yolo11n/s/m/l/x`` or ``detfile``.
+        weights: the weight file (darknet ``.weights`` for yolov3-spp, Ultralytics ``.pt`` for yolov5/v8/11), or
             a zoo name / zoo file name meaning the zoo's cached copy (the rule of ``hub.zoo.resolve_weights``, which
             ``load_pose_model`` follows too); None fetches the model zoo's cached file. For ``detfile``: the
             detection JSON (or option ``path``).
@@ -113,7 +126,7 @@ def load_detector(
             (``cpu``, ``cuda``, ``cuda:N``, ``auto``) is resolved here for library callers.
         options: for YOLO models ``conf``, ``nms``, ``input_size``, ``batch_size``, ``half``, ``classes``
             (default (0,) = person), ``max_det``, ``score``, ``legacy_box_plus1``, ``legacy_batch_renms``
-            (see :class:`YOLODetector`; defaults are AlphaPose's for yolov3-spp, Ultralytics' for yolov5*).
+            (see :class:`YOLODetector`; defaults are AlphaPose's for yolov3-spp and YOLOX, Ultralytics' for the rest).
             AlphaPose raises conf to 0.3 when tracking. For detfile ``path``, ``min_score``, ``category_id``.
     """
     key = _canonical_name(name)
@@ -142,6 +155,10 @@ def load_detector(
         from alphapose_kit.detectors.nets.yolox import load_yolox_weights
 
         model = load_yolox_weights(path, variant=key, device=target)
+    elif _family(key) == "ultralytics":
+        from alphapose_kit.detectors.nets.yolov8_checkpoint import load_ultralytics_weights
+
+        model = load_ultralytics_weights(path, name=key, device=target)
     else:
         from alphapose_kit.detectors.nets.yolov5_checkpoint import load_yolov5_weights
 

@@ -1,4 +1,5 @@
-"""AlphaPose's letterbox for the YOLO detectors and YOLOX's top-left padding, each with its inverse for boxes.
+"""AlphaPose's letterbox for the YOLO detectors, YOLOX's top-left padding and Ultralytics' letterbox (YOLOv8 / YOLO11),
+each with its inverse for boxes.
 
 Forward: f = min(S/w, S/h); the image is resized (cv2 INTER_CUBIC) to (int(w*f), int(h*f)) and pasted at
 ((S - new_w)//2, (S - new_h)//2) on an S x S canvas filled with 128. Inverse (QUIRK kept from AlphaPose): the
@@ -54,7 +55,11 @@ def letterbox_batch(
     images: Sequence[np.ndarray], size: int, device: torch.device | str = "cpu", fill: int = FILL
 ) -> torch.Tensor:
     """N x 3 x size x size float32 network input: letterboxed, BGR -> RGB, divided by 255."""
-    batch = np.stack([letterbox(image, size, fill) for image in images])  # N, S, S, 3 BGR uint8
+    return _rgb_tensor(np.stack([letterbox(image, size, fill) for image in images]), device)
+
+
+def _rgb_tensor(batch: np.ndarray, device: torch.device | str) -> torch.Tensor:
+    """N x S x S x 3 BGR uint8 -> N x 3 x S x S float32 RGB / 255 on ``device``."""
     # Move uint8 (4x less to copy), then flip channels and scale on the device; x/255 is exact IEEE either way.
     tensor = torch.from_numpy(batch).to(device).permute(0, 3, 1, 2).flip(1)
     return tensor.float().div_(255.0).contiguous()
@@ -110,4 +115,45 @@ def unpad_boxes(boxes: np.ndarray, width: int, height: int, size: int) -> np.nda
     out = np.array(boxes, dtype=np.float32, copy=True).reshape(-1, 4) / alphapose_scale(width, height, size)
     out[:, [0, 2]] = np.clip(out[:, [0, 2]], 0, w)
     out[:, [1, 3]] = np.clip(out[:, [1, 3]], 0, h)
+    return out
+
+
+# --- Ultralytics' letterbox (ultralytics/data/augment.py ``LetterBox``, auto=False; utils/ops.py ``scale_boxes``) ---
+
+
+def ultralytics_geometry(width: int, height: int, size: int) -> tuple[int, int, int, int]:
+    """(new_w, new_h, left, top): r = min(S/h, S/w), sides round(w*r), round(h*r) (at least 1), the padding split as
+    round(d/2 - 0.1) before and the rest after, d being the pixels left over on that axis."""
+    r = min(size / height, size / width)
+    new_w, new_h = max(round(width * r), 1), max(round(height * r), 1)
+    return new_w, new_h, round((size - new_w) / 2 - 0.1), round((size - new_h) / 2 - 0.1)
+
+
+def ultralytics_letterbox(image: np.ndarray, size: int, fill: int = PAD_FILL) -> np.ndarray:
+    """The size x size BGR uint8 input Ultralytics' predictor makes with ``rect=False``: resized with cv2
+    INTER_LINEAR (skipped when the size already fits), centred on a canvas filled with 114."""
+    height, width = image.shape[:2]
+    new_w, new_h, left, top = ultralytics_geometry(width, height, size)
+    resized = image if (width, height) == (new_w, new_h) else cv2.resize(image, (new_w, new_h), cv2.INTER_LINEAR)
+    canvas = np.full((size, size, 3), fill, np.uint8)
+    canvas[top : top + new_h, left : left + new_w] = resized
+    return canvas
+
+
+def ultralytics_letterbox_batch(
+    images: Sequence[np.ndarray], size: int, device: torch.device | str = "cpu"
+) -> torch.Tensor:
+    """N x 3 x size x size float32 YOLOv8 / YOLO11 input: :func:`ultralytics_letterbox`, BGR -> RGB, divided by 255."""
+    return _rgb_tensor(np.stack([ultralytics_letterbox(image, size) for image in images]), device)
+
+
+def ultralytics_unletterbox_boxes(boxes: np.ndarray, width: int, height: int, size: int) -> np.ndarray:
+    """Map float32 (M, 4) x1, y1, x2, y2 from Ultralytics' letterbox back to the image as ``scale_boxes`` does: minus
+    the integer padding, divided by each axis' own gain new_side / side, clamped to [0, w] x [0, h]."""
+    new_w, new_h, left, top = ultralytics_geometry(width, height, size)
+    out = np.array(boxes, dtype=np.float32, copy=True).reshape(-1, 4)
+    out[:, [0, 2]] = (out[:, [0, 2]] - np.float32(left)) / np.float32(new_w / width)
+    out[:, [1, 3]] = (out[:, [1, 3]] - np.float32(top)) / np.float32(new_h / height)
+    out[:, [0, 2]] = np.clip(out[:, [0, 2]], 0, np.float32(width))
+    out[:, [1, 3]] = np.clip(out[:, [1, 3]], 0, np.float32(height))
     return out

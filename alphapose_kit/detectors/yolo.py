@@ -12,7 +12,7 @@ NMS per class in letterbox coordinates with the legacy Fast R-CNN CPU kernel (ar
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 import numpy as np
 import torch
@@ -20,12 +20,26 @@ from torch import nn
 
 from alphapose_kit.config.sizes import is_multiple_of_32
 from alphapose_kit.detectors.base import Detections
-from alphapose_kit.detectors.letterbox import as_bgr, letterbox_batch, pad_batch, unletterbox_boxes, unpad_boxes
+from alphapose_kit.detectors.letterbox import (
+    as_bgr,
+    letterbox_batch,
+    pad_batch,
+    ultralytics_letterbox_batch,
+    ultralytics_unletterbox_boxes,
+    unletterbox_boxes,
+    unpad_boxes,
+)
 from alphapose_kit.errors import AkitError
 from alphapose_kit.utils.device import as_device
 
 SCORES = ("objectness", "objectness*class", "yolox")
-INPUTS = ("letterbox", "yolox")
+# preprocess name -> (frames to network input, boxes in input pixels back to the frame's)
+_INPUTS: dict[str, tuple[Callable[..., torch.Tensor], Callable[..., np.ndarray]]] = {
+    "letterbox": (letterbox_batch, unletterbox_boxes),
+    "yolox": (pad_batch, unpad_boxes),
+    "ultralytics": (ultralytics_letterbox_batch, ultralytics_unletterbox_boxes),
+}
+INPUTS = tuple(_INPUTS)
 
 
 def inclusive_threshold(thr: float) -> float:
@@ -76,8 +90,9 @@ class YOLODetector:
         score: ``"objectness"`` (AlphaPose: the score passed on and used by NMS is objectness only),
             ``"objectness*class"`` (Ultralytics: objectness times the best class score) or ``"yolox"``
             (AlphaPose's YOLOX postprocess: keep objectness x class >= conf, NMS on it, pass on objectness).
-        preprocess: ``"letterbox"`` (AlphaPose's centred letterbox, RGB / 255) or ``"yolox"`` (top-left padding
-            with 114, BGR 0-255: :func:`~alphapose_kit.detectors.letterbox.pad_batch`).
+        preprocess: ``"letterbox"`` (AlphaPose's centred letterbox, RGB / 255), ``"yolox"`` (top-left padding
+            with 114, BGR 0-255: :func:`~alphapose_kit.detectors.letterbox.pad_batch`) or ``"ultralytics"``
+            (Ultralytics' square letterbox, RGB / 255: :func:`.letterbox.ultralytics_letterbox`).
         legacy_box_plus1: AlphaPose's NMS kernel (+1 widths, suppress IoU >= thr); False = torchvision's.
         max_det: keep at most this many boxes per image (highest scores); None = no limit (AlphaPose).
         legacy_batch_renms: AlphaPose QUIRK, off by default: when a whole forward batch (a short last batch
@@ -145,7 +160,7 @@ class YOLODetector:
 
     def forward(self, frames: Sequence[np.ndarray]) -> torch.Tensor:
         """The raw float32 prediction tensor (N, anchors, 5 + classes) for BGR frames, on ``self.device``."""
-        prepare = pad_batch if self.preprocess == "yolox" else letterbox_batch
+        prepare = _INPUTS[self.preprocess][0]
         inputs = prepare(frames, self.input_size, self.device).contiguous(memory_format=torch.channels_last)
         if self.half:
             inputs = inputs.half()
@@ -174,7 +189,7 @@ class YOLODetector:
                 thr = self.nms - 0.05  # the same float arithmetic as the original (0.6 - 0.05 != 0.55)
                 kept = [self._nms(*c[:3], thr) for c in candidates]
         results = []
-        restore = unpad_boxes if self.preprocess == "yolox" else unletterbox_boxes
+        restore = _INPUTS[self.preprocess][1]
         for frame, (boxes, _, labels, reported), keep in zip(frames, candidates, kept, strict=True):
             if self.max_det is not None:
                 keep = keep[: self.max_det]

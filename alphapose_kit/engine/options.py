@@ -35,7 +35,10 @@ class PipelineOptions:
     pose_model: str | None = option(None, "--pose-model", help="exported pose model (.onnx / .pt) from akit export")
     detector_model: str | None = option(None, "--detector-model", help="detector from akit export --detector")
     detector: str | None = option(
-        None, "--detector", "-d", help="yolov3-spp (default), yolov5n/s/m/l/x, yolox-nano/tiny/s/m/l/x"
+        None,
+        "--detector",
+        "-d",
+        help="yolov3-spp (default), yolov5n/s/m/l/x, yolox-nano/tiny/s/m/l/x, yolov8n/s/m/l/x, yolo11n/s/m/l/x",
     )
     detector_weights: str | None = option(None, "--detector-weights", help="detector weights file or zoo name")
     detfile: str | None = option(None, "--detfile", help="precomputed boxes (AlphaPose format) instead of a detector")

@@ -41,6 +41,11 @@ _AP_CRITERION = {
 }
 _DRIVE = "https://drive.google.com/uc?export=download&id={}"
 _YOLOV5 = "https://github.com/ultralytics/yolov5/releases/download/v7.0/{}.pt"
+# Ultralytics' assets repository: ultralytics 8.4 fetches its release names (GITHUB_ASSETS_NAMES: yolov8*, yolo11*...)
+# from tag v8.4.0 (utils/downloads.py attempt_download_asset); the 8.3 series, which introduced YOLO11, from v8.3.0.
+_ULTRALYTICS = tuple(
+    f"https://github.com/ultralytics/assets/releases/download/{tag}/{{}}.pt" for tag in ("v8.4.0", "v8.3.0")
+)
 
 
 @dataclass(frozen=True)
@@ -239,6 +244,16 @@ _ENTRIES: tuple[ZooEntry, ...] = (
             f"YOLOX-{size} (Megvii, Apache-2.0, COCO-80, person class used), 640x640 with AlphaPose's YOLOX settings",
         )
         for size in ("nano", "tiny", "s", "m", "l", "x")
+    ),
+    *(
+        ZooEntry(
+            f"{family}{size}", "detector", f"{family}{size}", tuple(u.format(f"{family}{size}") for u in _ULTRALYTICS),
+            f"{family}{size}.pt", None,
+            f"{label}{size} (Ultralytics, AGPL-3.0 weights, COCO-80, person class used), 640x640 with Ultralytics' "
+            "predict settings",
+        )
+        for family, label in (("yolov8", "YOLOv8"), ("yolo11", "YOLO11"))
+        for size in "nsmlx"
     ),
 )  # fmt: skip
 

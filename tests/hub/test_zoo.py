@@ -75,7 +75,10 @@ def test_names_unique_and_kinds():
     assert len({entry.filename for entry in zoo._ENTRIES}) == len(names)
     assert {entry.kind for entry in zoo.list_models()} == {"pose", "detector", "lifter"}
     yolox = [f"yolox-{s}" for s in ("nano", "tiny", "s", "m", "l", "x")]
-    assert [e.name for e in zoo.list_models("detector")] == ["yolov3-spp", *(f"yolov5{s}" for s in "nsmlx"), *yolox]
+    ultralytics = [f"{family}{s}" for family in ("yolov8", "yolo11") for s in "nsmlx"]
+    assert [e.name for e in zoo.list_models("detector")] == [
+        "yolov3-spp", *(f"yolov5{s}" for s in "nsmlx"), *yolox, *ultralytics
+    ]  # fmt: skip
     by_set = {}
     for entry in zoo.list_models("pose"):
         by_set.setdefault(entry.keypoints, []).append(entry.name)
