@@ -118,6 +118,13 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _remove_leftovers(model: Path) -> None:
+    """Temporary files of ``model``'s entry left by a killed export (only the lock holder writes them)."""
+    for stale in model.parent.glob(f".{model.stem}.*"):
+        if stale.suffix != LOCK_SUFFIX:
+            stale.unlink(missing_ok=True)
+
+
 def _calibration_detector(
     chosen: str | Path, detector: str | None, detector_weights: str | None, detfile: str | None, device: str
 ) -> Any:
@@ -168,6 +175,7 @@ def int8_models(
             return Int8Models(pose=model)
         if model.exists() or _record_path(model).exists():
             log.warning("the cached INT8 pose model %s is incomplete or corrupt; exporting it again", model.name)
+        _remove_leftovers(model)
         chosen = calib if calib is not None else source
         finder = _calibration_detector(chosen, detector, detector_weights, detfile, device)
         record = {"key": key, "weights": str(weights), "weights_sha256": weights_sha256, "settings": settings}
