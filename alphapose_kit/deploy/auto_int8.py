@@ -138,7 +138,7 @@ def _calibration_detector(
 
 def int8_models(
     config: str | Path | CfgNode,
-    checkpoint: str | Path,
+    checkpoint: str | Path | None,
     source: str | Path,
     *,
     detector: str | None = None,
@@ -158,6 +158,8 @@ def int8_models(
     fp32, saying to run without ``--int8``. The detector stays the run's own (``Int8Models.detector`` is None).
     """
     options.validate()
+    if checkpoint is None:
+        raise AkitError("--int8 exports trained weights: pass --checkpoint (a file or zoo name)")
     cfg = load_config(config, opts)
     weights = resolve_weights(checkpoint, kind="pose")
     settings = _settings(cfg, options, opset, calib)

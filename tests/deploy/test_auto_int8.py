@@ -147,3 +147,9 @@ def test_disagreeing_int8_model_fails_in_one_line_and_caches_nothing(exports, tm
     with pytest.raises(AkitError, match=r"INT8 pose model disagrees with fp32 .* run without --int8$"):
         _models(ckpt, detfile, strict)
     assert [p for p in cache_folder().iterdir() if not p.name.endswith(".lock")] == []
+
+
+def test_no_weights_is_one_line(exports, detfile) -> None:
+    with pytest.raises(AkitError, match=r"^--int8 exports trained weights: pass --checkpoint"):
+        _models(None, detfile)
+    assert exports == []
