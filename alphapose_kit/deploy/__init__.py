@@ -3,6 +3,7 @@
 ``export(ExportOptions)`` and ``bench(BenchOptions)`` are ``akit export`` and ``akit bench`` (keyword arguments work
 too). ``load_backend(path) -> (network, cfg)`` runs an exported pose model in the unchanged pipeline:
 ``PosePipeline(cfg, pose_model=network)``; ``load_detector_backend(path)`` does the same for a detector.
+``int8_models(config, checkpoint, source)`` gives the cached INT8 models ``akit infer --int8`` runs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ _LAZY = {
     "Int8Options": "alphapose_kit.deploy.quantize",
     "prune_pose": "alphapose_kit.deploy.prune",
     "run_bench": "alphapose_kit.deploy.benchmark",
+    "int8_models": "alphapose_kit.deploy.auto_int8",
+    "Int8Models": "alphapose_kit.deploy.auto_int8",
 }
 
 __all__ = list(_LAZY)

@@ -145,6 +145,7 @@ def keypoint_set_from_metadata(metadata: dict[str, Any]) -> KeypointSet:
         sigmas=tuple(record["sigmas"]),
         neck_from=(int(record["neck_from"][0]), int(record["neck_from"][1])) if record.get("neck_from") else None,
         upper_body=tuple(record.get("upper_body", ())),
+        parts=tuple((str(name), tuple(int(i) for i in joints)) for name, joints in record.get("parts", ())),
     )
     try:
         known = get_keypoint_set(embedded.name)
