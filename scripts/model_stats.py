@@ -1,4 +1,4 @@
-"""Print parameters and GFLOPs of every zoo model (a Markdown table for the README).
+"""Print every zoo model's kind, keypoints, published AP, parameters and GFLOPs (a Markdown table for the README).
 
 FLOPs are counted by torch.utils.flop_counter on one forward at the model's own input size (2 FLOPs per
 multiply-add); torchvision's deformable convolution is counted as the dense convolution it generalises.
@@ -78,10 +78,14 @@ def main() -> None:
     unknown = sorted(set(args.only or ()) - {entry.name for entry in list_models()})
     if unknown:
         parser.error(f"not zoo models: {', '.join(unknown)} (see akit models list)")
-    print("| model | input | params (M) | GFLOPs |")
-    print("|---|---|---:|---:|")
+    entries = {entry.name: entry for entry in list_models()}
+    print("| model | kind | keypoints | AP | input | params (M) | GFLOPs |")
+    print("|---|---|---|---:|---|---:|---:|")
     for name, size, params, gflops in rows(args.only):
-        print(f"| {name} | {size} | {params:.2f} | {gflops:.2f} |")
+        entry = entries[name]
+        joints = f"{entry.keypoints} ({entry.num_keypoints})" if entry.kind == "pose" else entry.keypoints or "-"
+        ap = f"{entry.ap:.1f}" if entry.ap is not None else "-"
+        print(f"| {name} | {entry.kind} | {joints} | {ap} | {size} | {params:.2f} | {gflops:.2f} |")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ PACKAGE = REPO / "alphapose_kit"
 #: Known test-only code in other developers' modules, to be moved to tests/ by them (issue 14 report); remove an
 #: entry when its code moves.
 PENDING = {
-    "alphapose_kit/deploy/auto_int8.py": {"int8_models"},  # run_inference calls it for --int8 (issue 16), wired next
     "alphapose_kit/detectors/nets/darknet.py": {"save_darknet_weights"},
     "alphapose_kit/engine/run_files.py": {"read_metrics"},
     "alphapose_kit/models/hrnet.py": {"hrnet_w32", "hrnet_w48"},

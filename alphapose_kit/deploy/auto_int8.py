@@ -147,7 +147,7 @@ def int8_models(
     calib: str | Path | None = None,
     device: str = "cpu",
     opts: Sequence[str] = (),
-    options: Int8Options = INFER_INT8,
+    options: Int8Options | None = None,
     opset: int = DEFAULT_OPSET,
 ) -> Int8Models:
     """The INT8 models ``akit infer --int8`` runs (``--backend onnxruntime --pose-model``), from the cache or exported
@@ -157,6 +157,7 @@ def int8_models(
     those the pipeline will see); ``device`` runs that detector. Fails in one line when the INT8 model disagrees with
     fp32, saying to run without ``--int8``. The detector stays the run's own (``Int8Models.detector`` is None).
     """
+    options = options or INFER_INT8
     options.validate()
     if checkpoint is None:
         raise AkitError("--int8 exports trained weights: pass --checkpoint (a file or zoo name)")

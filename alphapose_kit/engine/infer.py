@@ -6,6 +6,7 @@ frame; a hard kill leaves the JSON Lines stream, one finished frame per line, an
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass
@@ -126,6 +127,25 @@ def _close_pusher(pusher: FramePusher | None) -> None:
                     pusher.buffer)  # fmt: skip
 
 
+def _int8_options(options: InferOptions) -> InferOptions:
+    """``--int8``: the same run on the cached (or now exported) ONNX Runtime INT8 pose model, calibrated on the
+    source's own people (or ``--calib``'s) and checked against fp32 before it is used."""
+    from alphapose_kit.deploy import int8_models
+    from alphapose_kit.deploy.calibration import check_source
+
+    if options.calib is not None:
+        check_source(options.calib)
+    config, checkpoint = resolve_model_choice(options.config, options.checkpoint)
+    _fetch_weights(options, checkpoint)
+    models = int8_models(
+        config, checkpoint, options.source, detector=options.detector, detector_weights=options.detector_weights,
+        detfile=options.detfile, calib=options.calib, device=options.device, opts=options.opts,
+    )  # fmt: skip
+    return dataclasses.replace(
+        options, int8=False, backend="onnxruntime", pose_model=str(models.pose), checkpoint=None, config=None, opts=[]
+    )
+
+
 def run_inference(options: InferOptions) -> InferSummary:
     """Run ``akit infer`` with ``options``; returns the summary (also printed unless quiet)."""
     from alphapose_kit.config import load_config
@@ -136,6 +156,8 @@ def run_inference(options: InferOptions) -> InferSummary:
         torch.set_num_threads(options.threads)
     source = open_source(options.source, skip_bad=options.skip_bad)
     pusher = _pusher(options, outdir, source.fps)  # a bad URL or a missing token fails before any model loads
+    if options.int8:
+        options = _int8_options(options)
     if options.pose_model is not None:  # an exported model carries its config; the pipeline around it is unchanged
         from alphapose_kit.deploy import load_backend
 

@@ -105,6 +105,8 @@ class InferOptions(PipelineOptions):
     ray: str | None = option(
         None, "--ray", help="several sources as Ray tasks: auto (a local runtime) or a cluster's ADDRESS"
     )
+    int8: bool = option(False, "--int8", help="run the pose network as ONNX Runtime INT8 (exported once, cached)")
+    calib: str | None = option(None, "--calib", help="--int8 calibration images/video/COCO file (default: SOURCE)")
     push: str | None = option(None, "--push", help="stream each frame's results to an akit serve URL")
     token: str | None = option(None, "--token", help="the akit serve bearer token for --push")
     session: int | None = option(None, "--session", help="the akit serve session --push adds to (default: a new one)")
@@ -120,6 +122,10 @@ class InferOptions(PipelineOptions):
             raise AkitError("--pose-model holds its weights: drop --checkpoint")
         if self.threads is not None and self.threads < 1:
             raise AkitError(f"--threads must be at least 1, got {self.threads}")
+        if self.int8 and (self.half or self.pose_model is not None or self.backend != "torch"):
+            raise AkitError("--int8 exports the torch model itself: drop --half, --pose-model and --backend")
+        if self.calib is not None and not self.int8:
+            raise AkitError("--calib calibrates --int8; add --int8 or drop --calib")
         if self.push is None and (self.token is not None or self.session is not None):
             raise AkitError("--token and --session go with --push URL")
         if self.push is not None and self.fmt != "alphapose":

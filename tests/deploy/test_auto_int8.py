@@ -153,3 +153,26 @@ def test_no_weights_is_one_line(exports, detfile) -> None:
     with pytest.raises(AkitError, match=r"^--int8 exports trained weights: pass --checkpoint"):
         _models(None, detfile)
     assert exports == []
+
+
+def test_akit_infer_int8_runs_the_cached_int8_model(exports, tmp_path, detfile, monkeypatch) -> None:
+    """``akit infer --int8``: the first run exports and runs ONNX Runtime INT8 (run.json names the cached model),
+    the second reuses the cache; the people equal the torch run's boxes; --calib without --int8 is one line."""
+    from alphapose_kit.engine.infer import run_inference
+    from alphapose_kit.engine.options import InferOptions
+
+    monkeypatch.setattr(auto_int8, "INFER_INT8", OPTIONS)
+    ckpt = random_checkpoint(tmp_path / "tiny.pth")
+    common = {"source": str(COCO), "checkpoint": str(ckpt), "detfile": detfile, "device": "cpu", "quiet": True,
+              "pose_nms": "none", "opts": list(TINY)}  # fmt: skip
+    run_inference(InferOptions(outdir=str(tmp_path / "torch"), **common))
+    for run in ("first", "second"):
+        run_inference(InferOptions(outdir=str(tmp_path / run), int8=True, **common))
+    assert len(exports) == 1
+    info = json.loads((tmp_path / "second" / "run.json").read_text())
+    assert info["options"]["backend"] == "onnxruntime" and info["options"]["pose_model"].startswith(str(cache_folder()))
+    torch_people = json.loads((tmp_path / "torch" / "alphapose-results.json").read_text())
+    int8_people = json.loads((tmp_path / "second" / "alphapose-results.json").read_text())
+    assert [p["box"] for p in int8_people] == [p["box"] for p in torch_people]
+    with pytest.raises(AkitError, match="--calib calibrates --int8"):
+        InferOptions(calib=str(COCO), **common).validate()

@@ -74,10 +74,13 @@ def test_table_row_for_fastpose(monkeypatch: pytest.MonkeyPatch, capsys: pytest.
     monkeypatch.setattr(sys, "argv", ["model_stats.py", "--only", "fastpose_res50_256x192"])
     model_stats.main()
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:2] == ["| model | input | params (M) | GFLOPs |", "|---|---|---:|---:|"]
+    assert lines[:2] == [
+        "| model | kind | keypoints | AP | input | params (M) | GFLOPs |",
+        "|---|---|---|---:|---|---:|---:|",
+    ]
     assert len(lines) == 3
-    name, size, params, gflops = (cell.strip() for cell in lines[2].strip("|").split("|"))
-    assert (name, size) == ("fastpose_res50_256x192", "256x192")
+    name, kind, joints, ap, size, params, gflops = (cell.strip() for cell in lines[2].strip("|").split("|"))
+    assert (name, kind, joints, ap, size) == ("fastpose_res50_256x192", "pose", "coco17 (17)", "72.0", "256x192")
     assert params == f"{(R50_TRUNK + SE + FASTPOSE_HEAD_128_K17) / 1e6:.2f}" == "40.58"
     assert gflops == f"{fastpose_r50_flops(256, 192) / 1e9:.2f}"
 
