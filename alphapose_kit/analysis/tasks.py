@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from alphapose_kit.analysis.angles import angles_csv, compute_angles, parse_specs
+from alphapose_kit.analysis.cleaning import CleaningOptions
+from alphapose_kit.analysis.kinematics import kinematics, kinematics_csv
+from alphapose_kit.analysis.people import select_person
 from alphapose_kit.analysis.plots import angles_png, reps_png
 from alphapose_kit.analysis.reps import check_exercise
 from alphapose_kit.analysis.series import Recording, load_recording
@@ -101,6 +104,22 @@ def analyze_angles(inputs: Inputs, angles: list[str] | None = None) -> list[Path
             write_file(outdir / "angles.csv", angles_csv(rows, names, rec.fps)),
             write_file(outdir / "angles.png", angles_png(rows, rec.fps)),
         ]
+
+
+def analyze_kinematics(
+    inputs: Inputs, cleaning: CleaningOptions | None = None, person_height: float | None = None, who: str = "longest"
+) -> list[Path]:
+    """kinematics.csv: one person's cleaned track (gaps filled, outliers and swaps repaired, filtered), segment and
+    joint angles (conventions in ``analysis.segments``), angular velocities and joint speeds (m/s with
+    ``person_height``); ``who``: largest, longest or a track id."""
+    with output_dir(inputs, ("kinematics.csv",)) as outdir:
+        rec = open_recording(inputs, outdir)
+        rec.require_tracks("akit analyze kinematics")
+        warn_if_empty(rec, inputs)
+        fps = rec.require_fps()
+        track = select_person(rec, who if inputs.person is None else inputs.person)
+        result = kinematics(track, rec.keypoint_set, fps, cleaning, person_height)
+        return [write_file(outdir / "kinematics.csv", kinematics_csv(result, rec.keypoint_set, fps))]
 
 
 def analyze_reps(inputs: Inputs, exercise: str = "squat", **plan_args: Any) -> list[Path]:

@@ -77,6 +77,32 @@ def angles(
     _done(analyze_angles(_inputs(results, outdir, fps, person, keypoints, min_score, flags), angle))
 
 
+@analyze_app.command("kinematics")
+def kinematics_command(
+    results: Results,
+    who: Annotated[
+        str, typer.Option("--who", help="largest, longest or a track id (with --person: that id)")
+    ] = "longest",
+    filter_name: Annotated[str, typer.Option("--filter", help="butterworth, one-euro, savgol or none")] = "butterworth",
+    cutoff: Annotated[float, typer.Option("--cutoff", help="filter cut-off frequency, Hz")] = 6.0,
+    max_gap: Annotated[int, typer.Option("--max-gap", help="fill gaps up to this many frames")] = 20,
+    person_height: Annotated[float | None, typer.Option("--person-height", help="metres: speeds in m/s")] = None,
+    outdir: Outdir = None,
+    fps: Fps = None,
+    person: Person = None,
+    keypoints: Keypoints = None,
+    min_score: MinScore = 0.4,
+    **flags: Any,
+) -> None:
+    """One person's cleaned signals: segment and joint angles, angular velocities, joint speeds: kinematics.csv."""
+    from alphapose_kit.analysis.cleaning import CleaningOptions
+    from alphapose_kit.analysis.tasks import analyze_kinematics
+
+    cleaning = CleaningOptions(max_gap=max_gap, filter=filter_name, cutoff=cutoff, min_score=min_score)
+    inputs = _inputs(results, outdir, fps, person, keypoints, min_score, flags)
+    _done(analyze_kinematics(inputs, cleaning, person_height, who))
+
+
 @analyze_app.command("reps")
 def reps(
     results: Results,
@@ -155,5 +181,5 @@ def report(
     _done(analyze_report(inputs, reference, exercise, mirror))
 
 
-for _command in (angles, reps, compare, falls, report):
+for _command in (angles, kinematics_command, reps, compare, falls, report):
     extend_signature(_command, InferOptions, SHARED_FLAGS)
