@@ -198,5 +198,14 @@ HAND21 = KeypointSet(
 )
 
 WHOLEBODY_SETS = (HALPE136, COCO_WHOLEBODY133, HALPE68, HAND21)
+
+# COCO-WholeBody's annotation and result field of each part of COCO_WHOLEBODY133, in the order its joints concatenate
+COCO_WHOLEBODY_FIELDS = (
+    ("body", "keypoints"),
+    ("foot", "foot_kpts"),
+    ("face", "face_kpts"),
+    ("left_hand", "lefthand_kpts"),
+    ("right_hand", "righthand_kpts"),
+)
 for _set in WHOLEBODY_SETS:
     register_keypoint_set(_set)

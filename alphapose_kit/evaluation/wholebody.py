@@ -17,17 +17,11 @@ from typing import Any
 import numpy as np
 
 from alphapose_kit.data.keypoints import KeypointSet
+from alphapose_kit.data.wholebody import COCO_WHOLEBODY_FIELDS
 from alphapose_kit.errors import AkitError
 from alphapose_kit.evaluation.metric import coco_index, evaluate_keypoints
 
-# COCO-WholeBody's annotation field of each part, in the order its 133 joints concatenate
-WHOLEBODY_FIELDS = (
-    ("body", "keypoints"),
-    ("foot", "foot_kpts"),
-    ("face", "face_kpts"),
-    ("left_hand", "lefthand_kpts"),
-    ("right_hand", "righthand_kpts"),
-)
+WHOLEBODY_FIELDS = COCO_WHOLEBODY_FIELDS
 WHOLE = "wholebody"
 
 

@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from alphapose_kit.data.keypoints import KeypointSet
+from alphapose_kit.data.wholebody import COCO_WHOLEBODY_FIELDS
+
 # COCO-17 joints in OpenPose's COCO-18 order; -1 is the neck slot (AlphaPose reads flat keypoint 17 there).
 OPENPOSE_ORDER = (0, -1, 6, 8, 10, 5, 7, 9, 12, 14, 16, 11, 13, 15, 2, 1, 4, 3)
 
@@ -151,8 +154,27 @@ def alphapose_records(result: FrameResult, image_id: int | str | None = None) ->
     return records
 
 
-def openpose_people(result: FrameResult) -> list[dict]:
-    """OpenPose's per-person dicts with COCO-18 ``pose_keypoints_2d`` (x, y, score) including the neck.
+def coco_wholebody_record(record: dict, keypoint_set: KeypointSet) -> dict:
+    """A COCO result of ``coco_wholebody133`` in COCO-WholeBody's result layout: ``keypoints`` holds the 17 body
+    joints and ``foot_kpts``, ``face_kpts``, ``lefthand_kpts``, ``righthand_kpts`` the other parts (as its
+    evaluation reads them); other sets' records are returned as they are."""
+    if keypoint_set.name != "coco_wholebody133":
+        return record
+    flat = record["keypoints"]
+    split = {key: [v for j in keypoint_set.part(part) for v in flat[3 * j : 3 * j + 3]] for part, key in
+             COCO_WHOLEBODY_FIELDS}  # fmt: skip
+    return {**record, **split}
+
+
+# OpenPose's names for the face and hands (its JSON output): whole-body sets fill them from their parts
+OPENPOSE_PARTS = (("face", "face_keypoints_2d"), ("left_hand", "hand_left_keypoints_2d"),
+                  ("right_hand", "hand_right_keypoints_2d"))  # fmt: skip
+
+
+def openpose_people(result: FrameResult, keypoint_set: KeypointSet | None = None) -> list[dict]:
+    """OpenPose's per-person dicts with COCO-18 ``pose_keypoints_2d`` (x, y, score) including the neck, and for
+    whole-body sets ``face_keypoints_2d`` (70 points: the 68 landmarks and two pupils, which AlphaPose's sets lack
+    and are written as 0) and ``hand_left_keypoints_2d`` / ``hand_right_keypoints_2d`` (21 each, OpenPose's order).
 
     AlphaPose appends neck = mean of joints 5 and 6 and then reads flat joint 17 into the neck slot, so for
     Halpe-26 models the slot holds "head" (facts section 5 QUIRK, reproduced).
@@ -165,5 +187,11 @@ def openpose_people(result: FrameResult) -> list[dict]:
         flat: list[float] = []
         for joint in OPENPOSE_ORDER:
             flat.extend(float(v) for v in extended[17 if joint == -1 else joint])
-        people.append({"pose_keypoints_2d": flat})
+        person: dict[str, list[float]] = {"pose_keypoints_2d": flat}
+        for part, key in OPENPOSE_PARTS:
+            ids = keypoint_set.part(part) if keypoint_set is not None else ()
+            if ids:
+                values = [float(v) for j in ids for v in triples[j]]
+                person[key] = values + [0.0] * 6 if part == "face" else values
+        people.append(person)
     return people

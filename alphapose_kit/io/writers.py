@@ -24,7 +24,14 @@ from alphapose_kit.data.keypoints import KeypointSet
 from alphapose_kit.errors import AkitError
 from alphapose_kit.io.atomic import atomic_write_text
 from alphapose_kit.io.render import draw_poses
-from alphapose_kit.io.results import CocoImageIds, FrameResult, alphapose_records, finite_people, openpose_people
+from alphapose_kit.io.results import (
+    CocoImageIds,
+    FrameResult,
+    alphapose_records,
+    coco_wholebody_record,
+    finite_people,
+    openpose_people,
+)
 from alphapose_kit.io.run_dir import ensure_writable_dir
 
 log = logging.getLogger("akit.io")
@@ -131,13 +138,16 @@ class ResultWriter:
             stem = claim_name(str(safe_relative(key).with_suffix("")), self._files)
         line: dict = {"frame": result.frame_index, "image_id": key}
         if self.format == "openpose":
-            people = openpose_people(result)
+            people = openpose_people(result, self.keypoint_set)
             line["people"] = people
             sep = self.outdir / "sep-json" / f"{stem}.json"
             sep.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(sep, iter([_dumps({"version": "AlphaPose v0.3", "people": people})]), sync=False)
         else:
-            line["people"] = alphapose_records(result, self.coco_ids(key) if self.coco_ids else key)
+            records = alphapose_records(result, self.coco_ids(key) if self.coco_ids else key)
+            if self.coco_ids is not None:  # COCO-WholeBody's results keep each part in its own field
+                records = [coco_wholebody_record(r, self.keypoint_set) for r in records]
+            line["people"] = records
         try:
             self._jsonl.write(_dumps(line) + "\n")
             self._jsonl.flush()

@@ -165,3 +165,38 @@ def test_rendered_images_follow_the_frame_names(tmp_path: Path) -> None:
     for cam in ("cam1", "cam2"):
         rendered = cv2.imread(str(tmp_path / "vis" / cam / "000000.jpg"))
         assert rendered is not None and np.abs(rendered.astype(int) - 50).max() > 100
+
+
+def _wholebody_result(k: int) -> FrameResult:
+    """One person whose joint j sits at (j, 1000 + j) with score j / 1000: every value names its joint."""
+    j = np.arange(k, dtype=np.float32)
+    kps = np.stack([j, 1000 + j], axis=1)[None]
+    return FrameResult(0, "0.jpg", np.array([[0, 0, 10, 10]], np.float32), np.array([0.9], np.float32), kps,
+                       (j / 1000)[None], np.array([2.0], np.float32), [1], (100, 100))  # fmt: skip
+
+
+def test_coco_format_splits_coco_wholebody_parts_into_their_fields() -> None:
+    from alphapose_kit.data.wholebody import COCO_WHOLEBODY133, HALPE136
+    from alphapose_kit.io.results import alphapose_records, coco_wholebody_record
+
+    record = alphapose_records(_wholebody_result(133), 7)[0]
+    split = coco_wholebody_record(record, COCO_WHOLEBODY133)
+    assert len(split["keypoints"]) == 51 and split["keypoints"][:3] == [0.0, 1000.0, 0.0]
+    assert split["foot_kpts"][:2] == [17.0, 1017.0] and len(split["foot_kpts"]) == 18
+    assert split["face_kpts"][:2] == [23.0, 1023.0] and len(split["face_kpts"]) == 204
+    assert split["lefthand_kpts"][:2] == [91.0, 1091.0] and split["righthand_kpts"][-3:-1] == [132.0, 1132.0]
+    assert coco_wholebody_record(alphapose_records(_wholebody_result(136), 7)[0], HALPE136)["keypoints"] == [
+        v for j in range(136) for v in (float(j), 1000.0 + j, pytest.approx(j / 1000))
+    ]
+
+
+def test_openpose_format_writes_face_and_hands_of_whole_body_sets() -> None:
+    from alphapose_kit.data.wholebody import HALPE136
+    from alphapose_kit.io.results import openpose_people
+
+    (person,) = openpose_people(_wholebody_result(136), HALPE136)
+    assert len(person["pose_keypoints_2d"]) == 54
+    face = person["face_keypoints_2d"]
+    assert len(face) == 210 and face[:2] == [26.0, 1026.0] and face[-6:] == [0.0] * 6  # 68 landmarks + 2 pupils
+    assert person["hand_left_keypoints_2d"][:2] == [94.0, 1094.0] and len(person["hand_right_keypoints_2d"]) == 63
+    assert set(openpose_people(_wholebody_result(17))[0]) == {"pose_keypoints_2d"}
