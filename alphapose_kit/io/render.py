@@ -39,6 +39,7 @@ def track_label(result: FrameResult, m: int) -> tuple[tuple[int, int, int], str]
 
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
+FINE_PARTS = ("face", "left_hand", "right_hand", "hand")  # parts whose joints lie a few pixels apart
 
 
 def label_style(shape: tuple[int, ...]) -> tuple[float, int]:
@@ -69,6 +70,9 @@ def draw_poses(
     person by its track id (``idx``), so one person keeps one colour through a video."""
     canvas = image.copy()
     scale = max(1, round(max(canvas.shape[:2]) / 640))
+    fine = np.zeros(keypoint_set.num_joints + 1, bool)  # face and hand joints: drawn thin and small, as AlphaPose
+    for part in FINE_PARTS:
+        fine[list(keypoint_set.part(part))] = True
     for m in range(result.num_people):
         color, prefix = track_label(result, m) if by_track else (person_color(m), "")
         x1, y1, x2, y2 = (round(float(v)) for v in result.boxes[m])
@@ -80,10 +84,10 @@ def draw_poses(
             if visible[a] and visible[b]:
                 pa = tuple(round(float(v)) for v in points[a])
                 pb = tuple(round(float(v)) for v in points[b])
-                cv2.line(canvas, pa, pb, color, 2 * scale, cv2.LINE_AA)
+                cv2.line(canvas, pa, pb, color, scale if fine[a] or fine[b] else 2 * scale, cv2.LINE_AA)
         for k in np.flatnonzero(visible):
             shade = float(np.clip(scores[k], 0.0, 1.0))
             joint_color = tuple(int(c * (0.4 + 0.6 * shade)) for c in color)
             center = tuple(round(float(v)) for v in points[k])
-            cv2.circle(canvas, center, 2 * scale + 1, joint_color, -1, cv2.LINE_AA)
+            cv2.circle(canvas, center, scale if fine[k] else 2 * scale + 1, joint_color, -1, cv2.LINE_AA)
     return canvas

@@ -59,3 +59,21 @@ def test_draw_poses_labels_each_person_legibly() -> None:
     canvas = draw_poses(np.zeros((1080, 1920, 3), np.uint8), result, keypoint_set_for(17))
     x0, y0, _, y1 = label_box(canvas[:378], person_color(0))  # above the box's 3-px top edge (rows 379-381)
     assert (x0, y1) == (580, 377) and y1 - y0 >= letter_height(canvas.shape)
+
+
+def test_face_and_hand_joints_are_drawn_small() -> None:
+    """A 136-joint person with only its left wrist (body) and a left-hand joint visible, far apart: the hand joint's
+    dot (radius 1 at 640 px) covers a fraction of the wrist's (radius 3)."""
+    from alphapose_kit.data.wholebody import HALPE136
+    from alphapose_kit.io.results import FrameResult
+
+    kps = np.zeros((1, 136, 2), np.float32)
+    scores = np.zeros((1, 136), np.float32)
+    kps[0, 9], scores[0, 9] = (100, 300), 1.0  # left wrist
+    kps[0, 100], scores[0, 100] = (500, 300), 1.0  # a left-hand joint
+    result = FrameResult(0, "0.jpg", np.array([[5, 5, 6, 6]], np.float32), np.array([0.9], np.float32), kps, scores,
+                         np.array([1.0], np.float32), [1], (480, 640))  # fmt: skip
+    canvas = draw_poses(np.zeros((480, 640, 3), np.uint8), result, HALPE136)
+    wrist = np.count_nonzero(canvas[290:311, 90:111].any(axis=2))
+    hand = np.count_nonzero(canvas[290:311, 490:511].any(axis=2))
+    assert 0 < hand <= wrist / 3
