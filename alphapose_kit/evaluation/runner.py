@@ -36,6 +36,7 @@ from alphapose_kit.evaluation.detections import (
 )
 from alphapose_kit.evaluation.diagnostics import joint_diagnostics
 from alphapose_kit.evaluation.metric import coco_index, evaluate_keypoints
+from alphapose_kit.evaluation.wholebody import evaluate_wholebody
 from alphapose_kit.evaluation.options import EvalOptions
 from alphapose_kit.evaluation.poses import PoseOutputs, crop_jobs, det_records, estimate, gt_records
 from alphapose_kit.evaluation.results import ImageIds, read_results, write_json, write_results
@@ -293,13 +294,16 @@ def _score(
     if not records:
         raise AkitError("no poses to evaluate (every box was dropped)")
     result = evaluate_keypoints(coco_index(annotations.data), records, image_ids, sigmas)
-    return {
+    scored = {
         **result.stats,
         "ap_by_oks": result.ap_by_oks,
         **joint_diagnostics(result.cocoeval, keypoint_set),
         "images": len(image_ids),
         "results": len(records),
     }
+    if len(keypoint_set.parts) > 1:  # whole-body sets: COCO-WholeBody's metric per part as well
+        scored["parts"] = evaluate_wholebody(annotations.data, records, keypoint_set, image_ids)
+    return scored
 
 
 def _outdir(opts: EvalOptions) -> Path:

@@ -284,8 +284,10 @@ def test_detfile_formats_and_errors(tmp_path):
     )
     det = DetFileDetector(path)
     assert det.image_ids() == ["frames/a.jpg", "b.jpg"]
-    a = det.lookup("other/dir/a.jpg")  # by basename
+    a = det.lookup("videos/frames/a.jpg")  # the same relative name below another root
     np.testing.assert_array_equal(a.boxes, [[1, 2, 4, 6], [5, 5, 6, 6]])
+    assert len(det.lookup("a.jpg")) == 2  # a folder source names its images by file name
+    assert len(det.lookup("other/dir/a.jpg")) == 0  # another folder's a.jpg is another image
     assert a.ids.tolist() == [7, 0]  # a record without "idx" gets AlphaPose's default id 0
     assert len(DetFileDetector(path, category_id=1).lookup("b.jpg")) == 0  # category 3 dropped
     assert len(DetFileDetector(path, category_id=1).lookup("a.jpg")) == 2  # no category_id: kept
