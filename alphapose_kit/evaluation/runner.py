@@ -36,10 +36,10 @@ from alphapose_kit.evaluation.detections import (
 )
 from alphapose_kit.evaluation.diagnostics import joint_diagnostics
 from alphapose_kit.evaluation.metric import coco_index, evaluate_keypoints
-from alphapose_kit.evaluation.wholebody import evaluate_wholebody
 from alphapose_kit.evaluation.options import EvalOptions
 from alphapose_kit.evaluation.poses import PoseOutputs, crop_jobs, det_records, estimate, gt_records
 from alphapose_kit.evaluation.results import ImageIds, read_results, write_json, write_results
+from alphapose_kit.evaluation.wholebody import evaluate_wholebody
 from alphapose_kit.io.run_dir import claim_outdir, ensure_writable_dir
 from alphapose_kit.io.run_info import read_run_info, run_keypoint_set
 from alphapose_kit.models.loader import load_pose_model

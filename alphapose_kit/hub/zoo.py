@@ -221,14 +221,6 @@ _ENTRIES: tuple[ZooEntry, ...] = (
         "YOLOv3-SPP (darknet, COCO-80, person class used), 608x608: AlphaPose's default person detector",
         original_config="detector/yolo/cfg/yolov3-spp.cfg",
     ),
-    ZooEntry(
-        "videopose3d_h36m_detectron_coco", "lifter", "",
-        ("https://dl.fbaipublicfiles.com/video-pose-3d/pretrained_h36m_detectron_coco.bin",),
-        "pretrained_h36m_detectron_coco.bin", None,
-        "VideoPose3D (Pavllo et al. 2019; CC BY-NC 4.0 weights): 243-frame temporal lifter, COCO-17 2D keypoints "
-        "in, Human3.6M-17 root-relative 3D joints (metres) out",
-        keypoints="h36m17",
-    ),
     *(
         ZooEntry(
             f"yolov5{size}", "detector", f"yolov5{size}", (_YOLOV5.format(f"yolov5{size}"),), f"yolov5{size}.pt",
@@ -254,6 +246,14 @@ _ENTRIES: tuple[ZooEntry, ...] = (
         )
         for family, label in (("yolov8", "YOLOv8"), ("yolo11", "YOLO11"))
         for size in "nsmlx"
+    ),
+    ZooEntry(
+        "videopose3d_h36m_detectron_coco", "lifter", "",
+        ("https://dl.fbaipublicfiles.com/video-pose-3d/pretrained_h36m_detectron_coco.bin",),
+        "pretrained_h36m_detectron_coco.bin", None,
+        "VideoPose3D (Pavllo et al. 2019; CC BY-NC 4.0 weights): 243-frame temporal lifter, COCO-17 2D keypoints "
+        "in, Human3.6M-17 root-relative 3D joints (metres) out",
+        keypoints="h36m17",
     ),
 )  # fmt: skip
 
