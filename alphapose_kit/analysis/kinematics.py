@@ -4,11 +4,12 @@ The entry point for ``akit analyze`` options ``--filter``, ``--cutoff``, ``--max
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from alphapose_kit.analysis.cleaning import CleaningOptions, clean_track
+from alphapose_kit.analysis.hands import hand_measures
 from alphapose_kit.analysis.segments import (
     angular_velocity,
     joint_angles,
@@ -31,6 +32,7 @@ class Kinematics:
     velocities: dict[str, np.ndarray]
     speeds: np.ndarray
     metres_per_pixel: float | None
+    hands: dict[str, np.ndarray] = field(default_factory=dict)  # finger flexion (deg), hand opening (ratio)
 
 
 def kinematics(
@@ -42,14 +44,15 @@ def kinematics(
     facing: float | np.ndarray | None = None,
 ) -> Kinematics:
     """Clean ``track`` (see :func:`clean_track`), then its angles (conventions in ``analysis.segments``), angular
-    velocities and joint speeds; ``person_height`` in metres turns speeds into m/s."""
+    velocities, joint speeds and, for sets with hands, finger flexion and hand opening (``analysis.hands``);
+    ``person_height`` in metres turns speeds into m/s."""
     clean = clean_track(track, fps, keypoint_set.flip_pairs, options)
     segments = segment_angles(clean, keypoint_set)
     joints = joint_angles(clean, keypoint_set, facing)
     velocities = {name: angular_velocity(v, fps) for name, v in {**segments, **joints}.items()}
     scale = metres_per_pixel(clean, keypoint_set, person_height) if person_height is not None else None
     speeds = joint_speed(clean.keypoints, fps, scale or 1.0)
-    return Kinematics(clean, segments, joints, velocities, speeds, scale)
+    return Kinematics(clean, segments, joints, velocities, speeds, scale, hand_measures(clean, keypoint_set))
 
 
 def kinematics_csv(result: Kinematics, keypoint_set: KeypointSet, fps: float) -> str:
@@ -59,10 +62,11 @@ def kinematics_csv(result: Kinematics, keypoint_set: KeypointSet, fps: float) ->
     angles = {**result.segments, **result.joints}
     names = [f"{n}_deg" for n in angles] + [f"{n}_deg_s" for n in result.velocities]
     names += [f"{j}_speed_{unit}" for j in keypoint_set.names]
+    names += [name if name.endswith("_opening") else f"{name}_deg" for name in result.hands]
     track = result.track
     table = np.column_stack(
         [np.full(len(track), track.track_id), track.frames, track.frames / fps, *angles.values(),
-         *result.velocities.values(), result.speeds]
+         *result.velocities.values(), result.speeds, *result.hands.values()]
     )  # fmt: skip
     fmt = ",".join(["%d", "%d", "%.4f"] + ["%.3f"] * (table.shape[1] - 3))
     lines = [",".join(["track_id", "frame", "time_s", *names])]
