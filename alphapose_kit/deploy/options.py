@@ -13,7 +13,7 @@ from typing import Any
 
 from alphapose_kit.deploy.formats import BENCH_BACKENDS, check_export, precision_of
 from alphapose_kit.deploy.quantize import Int8Options
-from alphapose_kit.engine.options import option
+from alphapose_kit.engine.options import checkpoint_option, config_option, device_option, option
 from alphapose_kit.errors import AkitError
 
 DEFAULT_PRUNE_RATIO = 0.3  # akit bench's pruned backend
@@ -80,8 +80,8 @@ class ExportOptions:
     """Everything ``akit export`` takes: the model (or ``--detector``), the format and precision, INT8 calibration,
     pruning and the output. ``--prune`` alone writes only the pruned YAML + .pth."""
 
-    config: str | None = option(None, "--cfg", "--config", "-c", help="akit or AlphaPose YAML")
-    checkpoint: str | None = option(None, "--checkpoint", "-w", help="pose weights or zoo name")
+    config: str | None = config_option()
+    checkpoint: str | None = checkpoint_option()
     fmt: str | None = option(None, "--format", "-f", help="onnx or torchscript")
     output: str | None = option(None, "--output", "-o", help="file or folder (default runs/export/expN)")
     exist_ok: bool = option(False, "--exist-ok", help="replace an existing --output file")
@@ -182,11 +182,11 @@ class BenchOptions:
     """Everything ``akit bench`` takes: the model, the backends and batch sizes to time, and optionally a source to
     time the whole pipeline on."""
 
-    config: str | None = option(None, "--cfg", "--config", "-c", help="akit or AlphaPose YAML")
-    checkpoint: str | None = option(None, "--checkpoint", "-w", help="pose weights or zoo name")
+    config: str | None = config_option()
+    checkpoint: str | None = checkpoint_option()
     backends: str = option("torch,onnxruntime,int8", "--backends", help=", ".join(BENCH_BACKENDS))
     batch: str = option("1,8", "--batch", "-b", help="batch sizes, e.g. 1,8,32")
-    device: str = option("auto", "--device", help="auto, cpu, cuda or cuda:N")
+    device: str = device_option()
     rounds: int = option(10, "--rounds", help="timed calls per backend and batch")
     warmup: int = option(2, "--warmup", help="untimed calls first")
     output: str | None = option(None, "--output", "-o", help="JSON path (default runs/bench/expN)")

@@ -22,9 +22,37 @@ def option(default: Any, *flags: str, help: str = "") -> Any:
     return field(default=default, metadata={"flags": flags, "help": help})
 
 
+# The options every command shares, declared once here; each command's options dataclass uses these.
+
+
 def exist_ok_option() -> Any:
     """``--exist-ok``, one declaration for every command that writes a run folder (the rule: ``io.run_dir``)."""
     return option(False, "--exist-ok", help="replace what an earlier run of this command wrote in --outdir")
+
+
+def config_option() -> Any:
+    """``--cfg/--config/-c``: an akit or AlphaPose YAML (a path or a shipped name)."""
+    return option(None, "--cfg", "--config", "-c", help="akit or AlphaPose YAML (a path or a name like coco/...)")
+
+
+def checkpoint_option(default: str | None = None, help: str = "pose weights file or zoo name") -> Any:
+    """``--checkpoint/-w``: a weights file or a zoo name."""
+    return option(default, "--checkpoint", "-w", help=help)
+
+
+def device_option(help: str = "auto, cpu, cuda or cuda:N") -> Any:
+    """``--device``: resolved once (utils.device) and passed down as a torch.device."""
+    return option("auto", "--device", help=help)
+
+
+def outdir_option(task: str) -> Any:
+    """``--outdir/-o``: the run folder, default the next free runs/<task>/expN (``io.run_dir``)."""
+    return option(None, "--outdir", "-o", help=f"run folder (default runs/{task}/expN)")
+
+
+def quiet_option() -> Any:
+    """``--quiet/-q``: no progress bars or summaries."""
+    return option(False, "--quiet", "-q", help="no progress bar or summary")
 
 
 @dataclass(kw_only=True)
@@ -42,7 +70,7 @@ class PipelineOptions:
     )
     detector_weights: str | None = option(None, "--detector-weights", help="detector weights file or zoo name")
     detfile: str | None = option(None, "--detfile", help="precomputed boxes (AlphaPose format) instead of a detector")
-    device: str = option("auto", "--device", help="auto, cpu, cuda or cuda:N")
+    device: str = device_option()
     flip: bool = option(False, "--flip", help="flip test (average with the mirrored crop)")
     batch: int = option(64, "--batch", "-b", help="pose crops per forward")
     det_batch: int = option(4, "--det-batch", help="frames per detector forward")
@@ -92,15 +120,15 @@ class InferOptions(PipelineOptions):
     """Everything ``akit infer`` takes: the source, the model, the pipeline options and the outputs."""
 
     source: str = option("", help="video, image, directory, glob, webcam index or stream URL")
-    config: str | None = option(None, "--cfg", "--config", "-c", help="akit or AlphaPose YAML")
-    checkpoint: str | None = option(None, "--checkpoint", "-w", help="pose weights file or zoo name")
-    outdir: str | None = option(None, "--outdir", "-o", help="default runs/infer/expN")
+    config: str | None = config_option()
+    checkpoint: str | None = checkpoint_option()
+    outdir: str | None = outdir_option("infer")
     exist_ok: bool = exist_ok_option()
     fmt: str = option("alphapose", "--format", "-f", help="alphapose, coco or openpose")
     save_video: bool = option(False, "--save-video", help="render a video with the poses")
     save_images: bool = option(False, "--save-img", help="render every frame as an image")
     skip_bad: bool = option(False, "--skip-bad", help="warn about unreadable images and go on")
-    quiet: bool = option(False, "--quiet", "-q", help="no progress bar or summary")
+    quiet: bool = quiet_option()
     threads: int | None = option(None, "--threads", help="CPU threads for torch (default: all cores)")
     ray: str | None = option(
         None, "--ray", help="several sources as Ray tasks: auto (a local runtime) or a cluster's ADDRESS"

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from alphapose_kit.engine.options import exist_ok_option, option
+from alphapose_kit.engine.options import (
+    checkpoint_option,
+    config_option,
+    device_option,
+    exist_ok_option,
+    option,
+    outdir_option,
+    quiet_option,
+)
 from alphapose_kit.errors import AkitError
 from alphapose_kit.ops import POSE_NMS
 
@@ -19,19 +27,19 @@ class EvalOptions:
     posetrack: str | None = option(
         None, "--posetrack", help="PoseTrack18 annotation folder: tracking metrics (MOTA, IDF1) of --results DIR"
     )
-    config: str | None = option(None, "--cfg", "--config", "-c", help="akit or AlphaPose YAML")
-    checkpoint: str | None = option(None, "--checkpoint", "-w", help="pose weights file or zoo name")
+    config: str | None = config_option()
+    checkpoint: str | None = checkpoint_option()
     boxes: str = option("gt", "--boxes", help="gt, a COCO detection file, a detector name, or gt,DETS.json")
     detector_weights: str | None = option(None, "--detector-weights", help="weights of a --boxes detector")
     flip: bool = option(False, "--flip", help="flip test (average with the mirrored crop)")
     pose_nms: str = option("none", "--pose-nms", help="none, pnms or oks (detected boxes only, as AlphaPose)")
     batch: int = option(64, "--batch", "-b", help="pose crops per forward")
     workers: int | None = option(None, "--workers", help="DataLoader processes that read and crop (default 4)")
-    device: str = option("auto", "--device", help="auto, cpu, cuda or cuda:N")
-    outdir: str | None = option(None, "--outdir", "-o", help="default runs/eval/expN")
+    device: str = device_option()
+    outdir: str | None = outdir_option("eval")
     exist_ok: bool = exist_ok_option()
     plot: bool = option(False, "--plot", help="also write eval.png (per-joint accuracy, AP per OKS threshold)")
-    quiet: bool = option(False, "--quiet", "-q", help="no progress bar or tables")
+    quiet: bool = quiet_option()
     opts: list[str] = field(default_factory=list)  # config overrides: --opts KEY VALUE ... (last on the line)
 
     def validate(self) -> None:

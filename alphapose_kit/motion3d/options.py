@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from alphapose_kit.engine.options import option
+from alphapose_kit.engine.options import device_option, option, outdir_option
 from alphapose_kit.errors import AkitError
 
 
@@ -22,8 +22,8 @@ class LiftOptions:
     height: int | None = option(None, "--height", help="frame height in pixels (default: run.json's)")
     fps: float | None = option(None, "--fps", help="frame rate (default: run.json's)")
     min_frames: int = option(1, "--min-frames", help="leave out tracks shorter than this")
-    device: str = option("auto", "--device", help="auto, cpu, cuda or cuda:N")
-    outdir: str | None = option(None, "--outdir", "-o", help="default runs/lift/expN")
+    device: str = device_option()
+    outdir: str | None = outdir_option("lift")
     exist_ok: bool = option(False, "--exist-ok", help="replace poses3d.json in an --outdir that has one")
 
     def validate(self) -> None:
