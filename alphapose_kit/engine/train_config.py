@@ -27,8 +27,16 @@ MAX_LR = 1e30  # the optimisers step in float32: Adam's first step (rate / 0.1) 
 
 
 def split_paths(cfg: CfgNode, split: str) -> tuple[Path, Path]:
-    """``(annotation file, image folder)`` of ``DATASET.<split>``: ``ROOT/ANN`` and ``ROOT/IMG_PREFIX``."""
+    """``(annotation file, image folder)`` of ``DATASET.<split>``: ``ROOT/ANN`` and ``ROOT/IMG_PREFIX``; one line
+    for a split that lists several datasets (AlphaPose's mixed sets), which akit does not train on yet."""
     node = cfg.DATASET[split]
+    if any(isinstance(node[key], list) for key in ("ROOT", "ANN", "IMG_PREFIX")):
+        option = split.lower()
+        raise ConfigError(
+            f"DATASET.{split} ({node.TYPE}) lists several datasets; akit reads one annotation file per split: "
+            f"pass --{option}-ann FILE and --{option}-images DIR (a COCO-WholeBody or Halpe file is read into the "
+            "model's keypoint set by joint name)"
+        )
     root = Path(node.ROOT or ".")
     return root / node.ANN, root / node.IMG_PREFIX
 
@@ -41,7 +49,9 @@ def resolve_config(options: TrainOptions) -> CfgNode:
         ("VAL", options.val_ann, options.val_images),
     ):
         node = cfg.DATASET[split]
-        if ann is not None or images is not None:
+        if ann is not None and images is not None:
+            node.ROOT, node.ANN, node.IMG_PREFIX = "", str(Path(ann).resolve()), str(Path(images).resolve())
+        elif ann is not None or images is not None:
             old_ann, old_images = split_paths(cfg, split)
             node.ROOT = ""
             node.ANN = str(Path(ann).resolve() if ann is not None else old_ann)
