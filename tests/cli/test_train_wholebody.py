@@ -1,7 +1,8 @@
 """``akit train`` on whole-body data: a 136-joint Combined model memorises a small COCO-WholeBody-layout sample.
 
 The sample is the shared COCO people with feet, face and hands added (tests/cli/wholebody_sample.py), read into
-Halpe-136 by joint name as the multi-domain config does; the network is the tiny TinyPoseTest at 64 x 64 (about 40 s on two busy cores).
+Halpe-136 by joint name as the multi-domain config does; the network is the
+tiny TinyPoseTest at 64 x 64 (about 40 s on two busy cores).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ SMALL = [
 
 
 def test_combined_136_model_learns_the_wholebody_sample(tmp_path: Path) -> None:
-    """128 Adam steps on the 12 people (augmentation off): the combined loss falls and AlphaPose's training accuracy (body
-    heatmaps and face/hand integral joints, weighted by their counts) rises well above its start."""
+    """128 Adam steps on the 12 people (augmentation off): the combined loss falls and AlphaPose's training accuracy
+    (body heatmaps and face/hand integral joints, weighted by their counts) rises well above its start."""
     ann = write_wholebody_sample(tmp_path / "wholebody.json", times=8)  # 96 samples: 8 steps of 12 per epoch
     run = tmp_path / "run"
     code = main(

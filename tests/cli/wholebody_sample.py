@@ -28,14 +28,12 @@ def _triples(points: np.ndarray) -> list[float]:
 
 
 def _foot(kp: np.ndarray, ankle: int, knee: int, box_h: float) -> np.ndarray:
-    """Big toe, small toe, heel of one foot: forward (away from the body's middle is not known, so image-right for
-    the left foot, image-left for the right) and down from the ankle, sized by the shin."""
-    a = kp[ankle, :2]
-    size = 0.25 * float(np.linalg.norm(a - kp[knee, :2])) if kp[knee, 2] > 0 else 0.06 * box_h
+    """Big toe, small toe, heel of one foot, placed below the ankle and sized by the shin (toes image-right of the
+    left ankle, image-left of the right one: any fixed rule does, the network only has to memorise it)."""
+    size = 0.25 * float(np.linalg.norm(kp[ankle, :2] - kp[knee, :2])) if kp[knee, 2] > 0 else 0.06 * box_h
     side = 1.0 if ankle == L_ANKLE else -1.0
-    return np.array(
-        [a + (side * 0.9 * size, 0.5 * size), a + (side * 0.6 * size, 0.6 * size), a + (-side * 0.2 * size, 0.3 * size)]
-    )
+    offsets = np.array([[0.9 * side, 0.5], [0.6 * side, 0.6], [-0.2 * side, 0.3]])
+    return kp[ankle, :2] + offsets * size
 
 
 def _hand(kp: np.ndarray, wrist: int, elbow: int) -> np.ndarray:
