@@ -44,6 +44,11 @@ LABELLED_FROM = {"halpe26": 0.35, "halpe136": 0.35, "coco_wholebody133": 0.35, "
 #: A keypoint set read from another layout must find at least this share of its joints there by name.
 MIN_SHARED_JOINTS = 0.5
 
+#: AlphaPose's mixed training sets (``DATASET.TRAIN.TYPE`` with lists of ROOT / IMG_PREFIX / ANN): how many times each
+#: file's people are listed, in the config's order (``halpe_coco_wholebody_136.py`` and ``halpe_coco_wholebody_26.py``:
+#: every Halpe person six times, then each COCO-WholeBody person once).
+MIXED_REPEATS: dict[str, tuple[int, ...]] = {"Halpe_coco_wholebody_136": (6, 1), "Halpe_coco_wholebody_26": (6, 1)}
+
 
 def read_rgb(path: str | Path) -> NDArray[np.uint8]:
     """An image file as RGB uint8, read like AlphaPose (``cv2.imread``: EXIF orientation applied, then BGR -> RGB)."""
@@ -294,15 +299,26 @@ class CocoKeypoints(Dataset):
         image_dir: str | Path,
         cfg: CfgNode,
         train: bool = False,
+        repeat: int = 1,
     ) -> None:
         self.annotations = ann_file if isinstance(ann_file, CocoAnnotations) else CocoAnnotations(ann_file)
         self.image_dir = Path(image_dir)
         self.train = train
-        self.labels = person_labels(self.annotations, self.image_dir, reading_set(cfg, self.annotations))
+        self.cfg = cfg
+        self.labels: list[PersonLabel] = []
+        self.sources: list[CocoAnnotations] = []
+        self.add_source(self.annotations, self.image_dir, repeat)
         codec = build_codec(cfg)
         self.transform = ValidationTransform(codec)
         # training: AlphaPose's augmentation and the targets of the config's codec (alphapose_kit.data.augment)
         self.train_transform = EpochTransform(cfg, keypoint_set_of(cfg), codec) if train else None
+
+    def add_source(self, annotations: CocoAnnotations, image_dir: str | Path, repeat: int = 1) -> None:
+        """Append the people of another annotation file (read into the config's keypoint set), each ``repeat``
+        times; every copy is its own sample index, so it gets its own augmentation draw."""
+        labels = person_labels(annotations, image_dir, reading_set(self.cfg, annotations))
+        self.labels.extend(label for label in labels for _ in range(repeat))
+        self.sources.append(annotations)
 
     def set_epoch(self, epoch: int, dpg: bool = False) -> None:
         """Training: draw the samples of ``epoch`` (seeded by TRAIN.SEED, epoch, index), DPG jitter if ``dpg``."""
@@ -325,3 +341,22 @@ class CocoKeypoints(Dataset):
         sample["image_id"] = label.image_id
         sample["index"] = index
         return sample
+
+
+def training_keypoints(sources: Sequence[tuple[Path, Path]], cfg: CfgNode) -> CocoKeypoints:
+    """``CocoKeypoints(train=True)`` over one or several ``(annotation file, image folder)`` pairs, the people of a
+    mixed set repeated as AlphaPose does (:data:`MIXED_REPEATS`); checks every file's images up front and refuses
+    an empty set."""
+    repeats: tuple[int, ...] = MIXED_REPEATS.get(str(cfg.DATASET.TRAIN.TYPE), ())
+    if len(repeats) != len(sources):
+        repeats = (1,) * len(sources)
+    (first_ann, first_images), *rest = sources
+    dataset = CocoKeypoints(first_ann, first_images, cfg, train=True, repeat=repeats[0])
+    for (ann, images), repeat in zip(rest, repeats[1:], strict=True):
+        dataset.add_source(CocoAnnotations(ann), images, repeat)
+    used = {label.path for label in dataset.labels}
+    for source, (_, images) in zip(dataset.sources, sources, strict=True):
+        source.check_images(images, [i for i in source.images if source.image_path(images, i) in used])
+    if len(dataset) == 0:
+        raise AkitError(f"{', '.join(str(a) for a, _ in sources)}: no person with keypoints to train on")
+    return dataset

@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
+import torch
 
 from alphapose_kit.config import load_config
-from alphapose_kit.data.coco import CocoAnnotations, CocoKeypoints
+from alphapose_kit.data.coco import CocoAnnotations, CocoKeypoints, training_keypoints
+from alphapose_kit.engine.train_config import split_sources
 from alphapose_kit.errors import AkitError
 
 IMAGE = {"id": 3, "file_name": "a.jpg", "width": 200, "height": 300}
@@ -101,3 +104,36 @@ def test_whole_body_files_that_cannot_serve_the_set_are_refused(tmp_path: Path) 
     bad["foot_kpts"] = bad["foot_kpts"][:-3]
     with pytest.raises(AkitError, match=r"annotation 11: 'foot_kpts' has 15 values; it holds 6 joints"):
         CocoAnnotations(_write(tmp_path, [bad], "bad.json"))
+
+
+def _image_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    cv2.imwrite(str(folder / "a.jpg"), np.full((300, 200, 3), 128, np.uint8))
+    return folder
+
+
+def test_mixed_set_lists_halpe_six_times_then_coco_wholebody(tmp_path: Path) -> None:
+    halpe = {"id": 1, "image_id": 3, "category_id": 1, "bbox": BOX, "keypoints": _part(136, 5)}
+    _write(_image_folder(tmp_path / "halpe" / "images"), [halpe], "halpe.json")
+    _write(_image_folder(tmp_path / "coco" / "train2017"), [_wholebody_person(face_valid=True)], "wb.json")
+    roots = ["DATASET.TRAIN.ROOT", f"['{tmp_path / 'halpe'}', '{tmp_path / 'coco'}']"]
+    lists = [*roots, "DATASET.TRAIN.IMG_PREFIX", "['images', 'train2017']",
+             "DATASET.TRAIN.ANN", "['images/halpe.json', 'train2017/wb.json']"]  # fmt: skip
+    cfg = load_config("halpe136/multi_domain_fastpose_dcn_res50_combined_256x192", lists)
+    sources = split_sources(cfg, "TRAIN")
+    assert sources == [
+        (tmp_path / "halpe/images/halpe.json", tmp_path / "halpe/images"),
+        (tmp_path / "coco/train2017/wb.json", tmp_path / "coco/train2017"),
+    ]
+    dataset = training_keypoints(sources, cfg)
+    assert len(dataset) == 7  # AlphaPose's halpe_coco_wholebody_136.py: each Halpe person 6 times, then COCO-WB's
+    assert all(np.array_equal(dataset.labels[i].joints[:, 0, 0], np.arange(5, 141)) for i in range(6))
+    assert list(dataset.labels[6].joints[20:26, 0, 0]) == [30, 33, 31, 34, 32, 35]  # feet by name
+    assert not torch.equal(dataset[0]["image"], dataset[1]["image"])  # each copy draws its own augmentation
+
+    (tmp_path / "coco" / "train2017" / "a.jpg").unlink()
+    with pytest.raises(AkitError, match="1 of 1 images of wb.json are missing"):
+        training_keypoints(sources, cfg)
+    with pytest.raises(AkitError, match="ROOT, ANN and IMG_PREFIX list different numbers of datasets"):
+        three = ["DATASET.TRAIN.ROOT", "['a', 'b', 'c']"]  # against the config's two ANN and IMG_PREFIX entries
+        split_sources(load_config("halpe136/multi_domain_fastpose_dcn_res50_combined_256x192", three), "TRAIN")
