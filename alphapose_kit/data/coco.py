@@ -61,8 +61,10 @@ def read_rgb(path: str | Path) -> NDArray[np.uint8]:
 class CocoAnnotations:
     """A COCO keypoint annotation file, checked once: its images, the person category and the joint count K.
 
-    A COCO-WholeBody file (parts in ``foot_kpts``, ``face_kpts``, ``lefthand_kpts``, ``righthand_kpts``) has
-    K = 133 in ``coco_wholebody133`` order (:attr:`layout`); any other file has the K joints of ``keypoints``.
+    ``num_joints`` is the K of the ``keypoints`` lists (what COCO's keypoint metric scores). A COCO-WholeBody file
+    (parts in ``foot_kpts``, ``face_kpts``, ``lefthand_kpts``, ``righthand_kpts``) has :attr:`layout`
+    ``coco_wholebody133`` and :attr:`joint_count` 133 (its ``keypoints`` hold the 17 body joints); any other file
+    has ``joint_count == num_joints``.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -108,7 +110,7 @@ class CocoAnnotations:
                     wholebody_triples(ann)
                 except ValueError as err:
                     raise self._fail(f"COCO-WholeBody annotation {ann.get('id')}: {err}") from None
-            return COCO_WHOLEBODY133.num_joints
+            return len(with_keypoints[0]["keypoints"]) // 3
         lengths = {len(a["keypoints"]) for a in with_keypoints}
         if len(lengths) != 1 or next(iter(lengths)) % 3:
             raise self._fail(f"keypoint lists of different or non-triplet lengths: {sorted(lengths)}")
@@ -117,6 +119,11 @@ class CocoAnnotations:
         if named and len(named) != k:
             raise self._fail(f"the category names {len(named)} keypoints but the annotations have {k}")
         return k
+
+    @property
+    def joint_count(self) -> int:
+        """Joints per person over every part the file annotates (133 for COCO-WholeBody, else ``num_joints``)."""
+        return self.layout.num_joints if self.layout is not None else self.num_joints
 
     def joint_triples(self, annotation: dict[str, Any]) -> NDArray[np.float64]:
         """``(K, 3)`` x, y, v of one annotation in the file's layout (COCO-WholeBody parts appended after the body)."""
@@ -279,7 +286,7 @@ def reading_set(cfg: CfgNode, annotations: CocoAnnotations) -> KeypointSet | Non
         if annotations.layout is None and annotations.num_joints == num_joints:
             return None
         raise AkitError(
-            f"the model predicts {num_joints} joints but {annotations.path.name} annotates {annotations.num_joints}"
+            f"the model predicts {num_joints} joints but {annotations.path.name} annotates {annotations.joint_count}"
         ) from None
 
 

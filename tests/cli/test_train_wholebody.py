@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import tests.engine.tiny_model  # noqa: F401  (registers TinyPoseTest in this process)
 from alphapose_kit.cli.app import main
 from alphapose_kit.engine.run_files import read_metrics
@@ -45,3 +47,18 @@ def test_combined_136_model_learns_the_wholebody_sample(tmp_path: Path) -> None:
     assert len(rows) == 16
     assert rows[-1]["loss"] < rows[0]["loss"] / 3  # 4.4 -> 0.7 here
     assert rows[0]["accuracy"] < 0.1 and rows[-1]["accuracy"] > 0.3  # 0.04 -> 0.5 here
+
+
+def test_validation_file_the_evaluator_cannot_score_is_refused_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    ann = write_wholebody_sample(tmp_path / "wholebody.json")
+    run = tmp_path / "run"
+    opts = [*SMALL, "TRAIN.VAL_INTERVAL", "1"]  # the later value wins
+    code = main(
+        ["train", "--config", CONFIG, "--train-ann", str(ann), "--train-images", str(COCO), "--val-ann", str(ann),
+         "--val-images", str(COCO), "--outdir", str(run), "--epochs", "1", "--quiet", "--opts", *opts]
+    )  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0 and len(err) == 1 and not (run / "metrics.csv").exists()
+    assert err[0].startswith("akit: error: validation: the model predicts 136 joints but wholebody.json scores 17")
