@@ -297,7 +297,8 @@ class CocoKeypoints(Dataset):
     config's codec: heatmaps (K, h, w) and (K, 1, 1); integral: ``(2K,)`` each; Combined: [heatmaps, integral]
     pairs), ``box`` (4,) float32 (the crop box the decoder maps back with), ``image_id`` (the annotation's image
     id) and ``index``. ``train=False`` gives AlphaPose's validation sample exactly; ``train=True`` its augmented
-    training sample.
+    training sample. The joints are read into the config's keypoint set (:func:`person_labels`), so COCO-WholeBody
+    and Halpe files serve any set whose joints they name; :meth:`add_source` appends further files (mixed sets).
     """
 
     def __init__(
