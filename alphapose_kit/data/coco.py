@@ -24,6 +24,7 @@ from yacs.config import CfgNode
 
 from alphapose_kit.codecs import PoseCodec, build_codec
 from alphapose_kit.data.augment import EpochTransform, as_tensors
+from alphapose_kit.data.hands import HandIndex, hand_index, hand_samples, is_single_hand
 from alphapose_kit.data.keypoints import KeypointSet, get_keypoint_set, keypoint_set_of
 from alphapose_kit.data.transforms import (
     affine_transform_points,
@@ -206,14 +207,17 @@ def person_labels(
     when the field is absent), a clipped box with x2 > x1 and y2 > y1, ``num_keypoints`` > 0 (when present) and
     at least one labelled joint. With ``keypoint_set`` the joints are read into that set by name
     (:func:`joint_index`; joints the file lacks are unlabelled) and labelled as AlphaPose's dataset class of that
-    set labels them (:data:`LABELLED_FROM`); without it they stay in the file's layout, weight ``min(1, v)``.
+    set labels them (:data:`LABELLED_FROM`); without it they stay in the file's layout, weight ``min(1, v)``. For
+    the single-hand set each person gives its hands as samples (``alphapose_kit.data.hands``).
     """
     by_image: dict[int, list[dict[str, Any]]] = {}
     for ann in annotations.data["annotations"]:
         by_image.setdefault(int(ann.get("image_id", -1)), []).append(ann)
-    index = None if keypoint_set is None else joint_index(annotations, keypoint_set)
+    hands = None if keypoint_set is None or not is_single_hand(keypoint_set) else _hand_index(annotations)
+    index = None if keypoint_set is None or hands is not None else joint_index(annotations, keypoint_set)
     labelled_from = None if keypoint_set is None else LABELLED_FROM.get(keypoint_set.name)
-    labels = []
+    rng = np.random.default_rng(0)
+    labels: list[PersonLabel] = []
     for image_id in sorted(annotations.images):
         entry = annotations.images[image_id]
         width, height = int(entry.get("width", 0)), int(entry.get("height", 0))
@@ -228,6 +232,13 @@ def person_labels(
             if area <= 0 or x2 <= x1 or y2 <= y1 or ann.get("num_keypoints", 1) == 0:
                 continue
             triples = annotations.joint_triples(ann)
+            path = annotations.image_path(image_dir, image_id)
+            if hands is not None:
+                labels.extend(
+                    PersonLabel(image_id, int(ann.get("id", -1)), path, box, joints, width, height)
+                    for box, joints in hand_samples(triples, hands, width, height, rng)
+                )
+                continue
             if index is not None:
                 triples = take_joints(triples, index)
             joints = np.zeros((len(triples), 3, 2), np.float32)
@@ -239,11 +250,28 @@ def person_labels(
                 continue
             labels.append(
                 PersonLabel(
-                    image_id, int(ann.get("id", -1)), annotations.image_path(image_dir, image_id),
-                    np.array([x1, y1, x2, y2], np.float64), joints, width, height,
+                    image_id, int(ann.get("id", -1)), path, np.array([x1, y1, x2, y2], np.float64), joints, width,
+                    height,
                 )
             )  # fmt: skip
     return labels
+
+
+def _hand_index(annotations: CocoAnnotations) -> HandIndex:
+    """Both hands' joints in a whole-body file, for single-hand samples; one line when the file has no hands."""
+    source = annotations.layout
+    if source is None:
+        try:
+            source = get_keypoint_set(annotations.num_joints)
+        except ConfigError:
+            source = None
+    index = None if source is None else hand_index(source)
+    if index is None:
+        raise AkitError(
+            f"{annotations.path.name} has no hand joints: single-hand samples are cut from whole-body people "
+            "(a COCO-WholeBody file, or Halpe's 136 / 68 joints)"
+        )
+    return index
 
 
 class ValidationTransform:

@@ -97,10 +97,31 @@ def test_halpe_file_reads_as_it_is_with_alphapose_threshold(tmp_path: Path) -> N
     assert np.array_equal(xy68[:, 0], np.r_[np.arange(5, 31), np.arange(99, 141)])
 
 
+def test_single_hand_samples_are_cut_from_whole_body_people(tmp_path: Path) -> None:
+    few = _wholebody_person()
+    few["id"] = 12
+    few["righthand_kpts"], few["righthand_valid"] = _part(9, 60) + [0.0] * 36, True  # 9 labelled joints: too few
+    path = _write(tmp_path, [_wholebody_person(), few])
+    dataset = CocoKeypoints(path, tmp_path, load_config("hand21/fastpose_dcn_res50_regression_256x192"))
+    assert [label.annotation_id for label in dataset.labels] == [11, 12]  # the left hand of each; no right hand
+    label = dataset.labels[0]
+    assert np.array_equal(label.joints[:, 0, 0], np.arange(120, 141)) and label.joints[:, 0, 1].all()
+    # single_hand.py's box: the joints' extent (x 120-140, y 220-240), each side widened by rand * extent / 2
+    r = np.random.default_rng(0).random(4)
+    assert np.allclose(label.bbox, [120 - r[0] * 10, 220 - r[2] * 10, min(140 + r[1] * 10, 200), 240 + r[3] * 10])
+    coco17 = {"id": 1, "image_id": 3, "category_id": 1, "bbox": BOX, "keypoints": _part(17, 5)}
+    with pytest.raises(AkitError, match="has no hand joints: single-hand samples are cut from whole-body people"):
+        CocoKeypoints(
+            _write(tmp_path, [coco17], "c17.json"),
+            tmp_path,
+            load_config("hand21/fastpose_dcn_res50_regression_256x192"),
+        )
+
+
 def test_whole_body_files_that_cannot_serve_the_set_are_refused(tmp_path: Path) -> None:
-    path = _write(tmp_path, [_wholebody_person()])
-    with pytest.raises(AkitError, match="name only 0 of the 21 joints of keypoint set 'hand21'"):
-        CocoKeypoints(path, tmp_path, load_config("hand21/fastpose_dcn_res50_regression_256x192"))
+    coco17 = _write(tmp_path, [{"id": 1, "image_id": 3, "category_id": 1, "bbox": BOX, "keypoints": _part(17, 5)}])
+    with pytest.raises(AkitError, match="name only 17 of the 136 joints"):  # fewer than half of Halpe-136's
+        CocoKeypoints(coco17, tmp_path, load_config("halpe136/fastpose_dcn_res50_combined_256x192"))
     bad = _wholebody_person()
     bad["foot_kpts"] = bad["foot_kpts"][:-3]
     with pytest.raises(AkitError, match=r"annotation 11: 'foot_kpts' has 15 values; it holds 6 joints"):
