@@ -127,6 +127,7 @@ def get_default_config() -> CfgNode:
             OUTPUT_3D=False,
             LOSS_1=_node(TYPE="MSELoss"),
             LOSS_2=_node(TYPE="L1JointRegression", NORM_TYPE="sigmoid", OUTPUT_3D=False),
+            HAND_WEIGHT=1.0,  # akit: Combined's hand L1 factor ("10 hand weight" models of AlphaPose's zoo)
             ELEMENTS=_node(
                 BETA_REG_WEIGHT=0.0,
                 BETA_WEIGHT=1.0,

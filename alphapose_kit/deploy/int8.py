@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from yacs.config import CfgNode
 
+from alphapose_kit.data.coco import CocoAnnotations
 from alphapose_kit.deploy.calibration import PersonCrops, is_coco_file
 from alphapose_kit.deploy.files import staged, write_json
 from alphapose_kit.deploy.metadata import embed_onnx, pose_metadata
@@ -59,6 +60,12 @@ def ap_before_after(
     COCO keypoint file; a note otherwise."""
     if calib_source is None or not is_coco_file(Path(calib_source)):
         return {"note": "the calibration source has no keypoint annotations (give a COCO file); AP not measured"}
+    annotated, predicted = CocoAnnotations(calib_source).num_joints, int(cfg.DATA_PRESET.NUM_JOINTS)
+    if annotated != predicted:
+        return {
+            "note": f"the calibration file annotates {annotated} joints and the model predicts {predicted} "
+            "(give a file of the model's joints to measure AP); AP not measured"
+        }
     from alphapose_kit import evaluate
 
     images = Path(image_dir) if image_dir is not None else Path(calib_source).parent

@@ -4,11 +4,14 @@
 - ``MSELoss``: ``0.5 * mean((out * w - target * w)^2)``.
 - ``L1JointRegression``: ``sum(|soft-argmax(out) - target| * w) / N`` with AlphaPose's *symmetric integral*
   gradient (:class:`SymmetricIntegral`).
-- ``Combined``: ``100 * MSE`` on the body/feet heatmaps ``+ 0.01 * L1`` on the face/hand integral joints.
+- ``Combined``: ``100 * MSE`` on the body/feet heatmaps ``+ 0.01 * L1`` on the face/hand integral joints (the
+  factors of ``scripts/train.py``), the hand joints' L1 terms counted ``LOSS.HAND_WEIGHT`` times (akit's key; 1 =
+  the released code).
 """
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +20,16 @@ import torch
 import torch.nn.functional as F
 from yacs.config import CfgNode
 
-from alphapose_kit.codecs import CombinedCodec, HeatmapCodec, IntegralCodec, PoseCodec, build_codec, integral_coords
+from alphapose_kit.codecs import (
+    CombinedCodec,
+    HeatmapCodec,
+    IntegralCodec,
+    PoseCodec,
+    build_codec,
+    combined_split,
+    integral_coords,
+)
+from alphapose_kit.data.keypoints import keypoint_set_of
 from alphapose_kit.engine.accuracy import heatmap_accuracy, integral_accuracy
 from alphapose_kit.errors import ConfigError
 
@@ -81,8 +93,19 @@ class PoseCriterion(ABC):
     @classmethod
     def from_config(cls, cfg: CfgNode) -> PoseCriterion:
         """The criterion a config trains with (the codec the decoder uses; Combined's integral part is trained with
-        ``LOSS.LOSS_2.NORM_TYPE``, as AlphaPose does)."""
-        return criterion_for(build_codec(cfg), cfg.LOSS.LOSS_2.NORM_TYPE or "sigmoid")
+        ``LOSS.LOSS_2.NORM_TYPE``, as AlphaPose does, its hands weighted by ``LOSS.HAND_WEIGHT``)."""
+        codec = build_codec(cfg)
+        norm_type = cfg.LOSS.LOSS_2.NORM_TYPE or "sigmoid"
+        hand_weight = float(cfg.LOSS.HAND_WEIGHT)
+        if not (math.isfinite(hand_weight) and hand_weight > 0):
+            raise ConfigError(f"LOSS.HAND_WEIGHT must be a positive number, got {cfg.LOSS.HAND_WEIGHT}")
+        if hand_weight == 1.0:
+            return criterion_for(codec, norm_type)
+        if not isinstance(codec, CombinedCodec):
+            raise ConfigError(f"LOSS.HAND_WEIGHT weights the hands of LOSS.TYPE Combined, not of {codec.name}")
+        keypoint_set = keypoint_set_of(cfg)
+        hands = (*keypoint_set.part("left_hand"), *keypoint_set.part("right_hand"))
+        return CombinedCriterion(codec, norm_type, hands, hand_weight)
 
     @abstractmethod
     def loss(self, output: torch.Tensor, target: LossTarget, weight: LossTarget) -> torch.Tensor:
@@ -119,16 +142,37 @@ class IntegralCriterion(PoseCriterion):
 
 
 class CombinedCriterion(PoseCriterion):
-    """``Combined``: ``100 * MSE`` on the body heatmaps ``+ 0.01 * L1`` on the integral joints; the accuracy is the
-    joint-weighted mean of both parts."""
+    """``Combined``: ``100 * MSE`` on the body heatmaps ``+ 0.01 * L1`` on the integral joints (AlphaPose's
+    ``scripts/train.py``); the accuracy is the joint-weighted mean of both parts.
+
+    ``hand_joints`` (ids in the K joints, all integral ones) have their L1 terms multiplied by ``hand_weight``:
+    AlphaPose's model zoo lists "Combined (10 hand weight)" models (``docs/MODEL_ZOO.md``: "ten times of weight of
+    hand keypoints") but its released code and configs carry no such factor, so this is akit's reading of it.
+    """
 
     WEIGHTS = (100.0, 0.01)
+
+    def __init__(
+        self,
+        codec: PoseCodec,
+        combined_norm_type: str = "sigmoid",
+        hand_joints: Sequence[int] = (),
+        hand_weight: float = 1.0,
+    ) -> None:
+        super().__init__(codec, combined_norm_type)
+        split = combined_split(codec.num_joints)
+        if any(not split <= j < codec.num_joints for j in hand_joints):
+            raise ConfigError(f"the hand joints of a Combined model must be integral joints ({split}..)")
+        scale = torch.ones(codec.num_joints - split)
+        scale[[j - split for j in hand_joints]] = float(hand_weight)
+        self.integral_scale = scale.repeat_interleave(2)  # x and y of each integral joint
 
     def loss(self, output: torch.Tensor, target: LossTarget, weight: LossTarget) -> torch.Tensor:
         """The weighted sum of the heatmap and the integral loss."""
         (hm_t, reg_t), (hm_w, reg_w) = target, weight
         split = hm_t.shape[1]
         body = heatmap_mse_loss(output[:, :split], hm_t, hm_w)
+        reg_w = reg_w * self.integral_scale.to(reg_w.device, reg_w.dtype)
         rest = integral_l1_loss(output[:, split:], reg_t, reg_w, self.combined_norm_type)
         return self.WEIGHTS[0] * body + self.WEIGHTS[1] * rest
 

@@ -27,10 +27,33 @@ MAX_LR = 1e30  # the optimisers step in float32: Adam's first step (rate / 0.1) 
 
 
 def split_paths(cfg: CfgNode, split: str) -> tuple[Path, Path]:
-    """``(annotation file, image folder)`` of ``DATASET.<split>``: ``ROOT/ANN`` and ``ROOT/IMG_PREFIX``."""
+    """``(annotation file, image folder)`` of ``DATASET.<split>``: ``ROOT/ANN`` and ``ROOT/IMG_PREFIX``; one line
+    for a split that lists several datasets (AlphaPose's mixed sets: :func:`split_sources` reads those)."""
     node = cfg.DATASET[split]
+    if any(isinstance(node[key], list) for key in ("ROOT", "ANN", "IMG_PREFIX")):
+        option = split.lower()
+        raise ConfigError(
+            f"DATASET.{split} ({node.TYPE}) lists several datasets; pass both --{option}-ann FILE and "
+            f"--{option}-images DIR to replace them (a COCO-WholeBody or Halpe file is read into the model's "
+            "keypoint set by joint name)"
+        )
     root = Path(node.ROOT or ".")
     return root / node.ANN, root / node.IMG_PREFIX
+
+
+def split_sources(cfg: CfgNode, split: str) -> list[tuple[Path, Path]]:
+    """Every ``(annotation file, image folder)`` of ``DATASET.<split>``: one, or one per entry where ROOT, ANN and
+    IMG_PREFIX are lists (AlphaPose's mixed sets; a single value is shared by every entry)."""
+    node = cfg.DATASET[split]
+    values = {key: node[key] for key in ("ROOT", "ANN", "IMG_PREFIX")}
+    lengths = {len(v) for v in values.values() if isinstance(v, list)}
+    if not lengths:
+        return [split_paths(cfg, split)]
+    if len(lengths) != 1 or not min(lengths):
+        raise ConfigError(f"DATASET.{split}: ROOT, ANN and IMG_PREFIX list different numbers of datasets")
+    count = lengths.pop()
+    columns = [v if isinstance(v, list) else [v] * count for v in values.values()]
+    return [(Path(root or ".") / ann, Path(root or ".") / images) for root, ann, images in zip(*columns, strict=True)]
 
 
 def resolve_config(options: TrainOptions) -> CfgNode:
@@ -41,7 +64,9 @@ def resolve_config(options: TrainOptions) -> CfgNode:
         ("VAL", options.val_ann, options.val_images),
     ):
         node = cfg.DATASET[split]
-        if ann is not None or images is not None:
+        if ann is not None and images is not None:
+            node.ROOT, node.ANN, node.IMG_PREFIX = "", str(Path(ann).resolve()), str(Path(images).resolve())
+        elif ann is not None or images is not None:
             old_ann, old_images = split_paths(cfg, split)
             node.ROOT = ""
             node.ANN = str(Path(ann).resolve() if ann is not None else old_ann)

@@ -51,7 +51,7 @@ from alphapose_kit.engine.optim import build_optimizer
 from alphapose_kit.engine.schedule import dpg_active, learning_rate
 from alphapose_kit.engine.sync_bn import convert_sync_batchnorm
 from alphapose_kit.engine.train_callbacks import LAST_NAME, Callback, default_callbacks
-from alphapose_kit.engine.train_config import resolve_config, resumed_config, split_paths
+from alphapose_kit.engine.train_config import resolve_config, resumed_config, split_paths, split_sources
 from alphapose_kit.engine.train_options import TrainOptions
 from alphapose_kit.engine.validate import Validator, coco_validator
 from alphapose_kit.errors import AkitError
@@ -370,15 +370,11 @@ def _run_dir(options: TrainOptions, ctx: DistContext, resumed: Path | None) -> P
 
 
 def build_train_set(cfg: CfgNode) -> Dataset:
-    """``CocoKeypoints(train=True)`` over ``DATASET.TRAIN`` (checks the file and its images up front)."""
-    from alphapose_kit.data.coco import CocoKeypoints
+    """``CocoKeypoints(train=True)`` over ``DATASET.TRAIN``, one file or a mixed set's several (checks the files
+    and their images up front)."""
+    from alphapose_kit.data.coco import training_keypoints
 
-    ann, images = split_paths(cfg, "TRAIN")
-    dataset = CocoKeypoints(ann, images, cfg, train=True)
-    dataset.annotations.check_images(images, sorted({label.image_id for label in dataset.labels}))
-    if len(dataset) == 0:
-        raise AkitError(f"{ann}: no person with keypoints to train on")
-    return dataset
+    return training_keypoints(split_sources(cfg, "TRAIN"), cfg)
 
 
 def train(options: TrainOptions | None = None, validator: Validator | None = None, **kwargs: Any) -> TrainResult:
@@ -433,7 +429,10 @@ def train(options: TrainOptions | None = None, validator: Validator | None = Non
                     "init_report": trainer.init_report.summary() if trainer.init_report else None,
                     "resumed_from": str(origin) if origin else None,
                 },
-                {"train": split_paths(cfg, "TRAIN")[0], "val": split_paths(cfg, "VAL")[0]},
+                {
+                    **{f"train{i or ''}": ann for i, (ann, _) in enumerate(split_sources(cfg, "TRAIN"))},
+                    "val": split_paths(cfg, "VAL")[0],
+                },
             )
             LOG.info(
                 "training %s in %s (%d samples, %d process(es))",

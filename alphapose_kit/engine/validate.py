@@ -14,6 +14,7 @@ from torch import nn
 from yacs.config import CfgNode
 
 from alphapose_kit.data.coco import CocoAnnotations
+from alphapose_kit.errors import AkitError
 
 #: ``validator(model, epoch) -> {"AP": ..., "AP_det": ...}``; called on every process with the model in eval mode.
 Validator = Callable[[nn.Module, int], dict[str, float]]
@@ -28,6 +29,12 @@ def coco_validator(
     ``outdir`` receives the evaluator's ``metrics.json`` and results of the latest validation.
     """
     annotations = CocoAnnotations(ann_file)
+    if annotations.num_joints != int(cfg.DATA_PRESET.NUM_JOINTS):
+        raise AkitError(
+            f"validation: the model predicts {cfg.DATA_PRESET.NUM_JOINTS} joints but {annotations.path.name} scores "
+            f"{annotations.num_joints} ('keypoints'); pass --val-ann with a file of the model's joints, or --opts "
+            "TRAIN.VAL_INTERVAL 0 to train without validation"
+        )
     annotations.check_images(image_dir)
     det_file = str(cfg.DATASET.VAL.DET_FILE or "")
     boxes = f"gt,{det_file}" if det_file else "gt"

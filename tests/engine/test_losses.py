@@ -151,3 +151,37 @@ def test_each_codec_trains_with_its_criterion_and_an_untrainable_one_is_refused(
 
     with pytest.raises(ConfigError, match=r"^LOSS.TYPE 'DecodeOnlyTest' cannot be trained; use MSELoss, L1Joint"):
         criterion_for(DecodeOnly(17))
+
+
+def test_combined_hand_weight_by_hand() -> None:
+    from alphapose_kit.config import load_config
+
+    # 136 joints on 4 x 4 maps: body (0-25) heatmaps all 1 against zero targets, only joint 0 weighted:
+    # 0.5 * mean((o * w)^2) = 0.5 * 16 / (26 * 16) = 1 / 52, times 100.
+    # integral joints (26-135) uniform logits: soft-argmax (0 + 1 + 2 + 3) / 4 / 4 - 0.5 = -0.125 in x and y against
+    # zero targets: face (26-93) 68 * 2 * 0.125 = 17, hands (94-135) 42 * 2 * 0.125 = 10.5, times 0.01.
+    out = torch.zeros(1, 136, 4, 4)
+    out[:, :26] = 1.0
+    hm_w = torch.zeros(1, 26, 1, 1)
+    hm_w[0, 0] = 1.0
+    target = [torch.zeros(1, 26, 4, 4), torch.zeros(1, 220)]
+    weight = [hm_w, torch.ones(1, 220)]
+    opts = ["DATA_PRESET.IMAGE_SIZE", "[32, 32]", "DATA_PRESET.HEATMAP_SIZE", "[4, 4]"]
+    name = "halpe136/multi_domain_fastpose_dcn_res50_combined_256x192"  # "Combined (10 hand weight)" in the zoo
+    shipped = PoseCriterion.from_config(load_config(name, opts))
+    assert shipped.loss(out, target, weight).item() == pytest.approx(100 / 52 + 0.01 * (17 + 10 * 10.5), rel=1e-6)
+    plain = PoseCriterion.from_config(load_config(name, [*opts, "LOSS.HAND_WEIGHT", "1.0"]))
+    assert plain.loss(out, target, weight).item() == pytest.approx(100 / 52 + 0.01 * (17 + 10.5), rel=1e-6)
+    # the hands of the 133-joint set are its last 42 joints too; the face (23-90) keeps weight 1
+    wb = PoseCriterion.from_config(
+        load_config("coco_wholebody/fastpose_res50_combined_256x192", [*opts, "LOSS.HAND_WEIGHT", "3"])
+    )
+    out133 = torch.zeros(1, 133, 4, 4)
+    weight133 = [torch.zeros(1, 23, 1, 1), torch.ones(1, 220)]
+    assert wb.loss(out133, [torch.zeros(1, 23, 4, 4), torch.zeros(1, 220)], weight133).item() == pytest.approx(
+        0.01 * (17 + 3 * 10.5), rel=1e-6
+    )
+    with pytest.raises(ConfigError, match="HAND_WEIGHT weights the hands of LOSS.TYPE Combined, not of MSELoss"):
+        PoseCriterion.from_config(load_config("coco/fastpose_res50_256x192", ["LOSS.HAND_WEIGHT", "10.0"]))
+    with pytest.raises(ConfigError, match="HAND_WEIGHT must be a positive number"):
+        PoseCriterion.from_config(load_config(name, ["LOSS.HAND_WEIGHT", "-1.0"]))
