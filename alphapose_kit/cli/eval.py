@@ -63,7 +63,10 @@ def report(metrics: dict[str, Any]) -> str:
             f"{title}{scored['results']} results on {scored['images']} images" + "".join(f"; {n}" for n in notes)
         )
         blocks.append(format_table(scored))
-        blocks.append(format_joints(scored))
+        if "per_joint" in scored:
+            blocks.append(format_joints(scored))
+        if "parts" in scored:  # whole-body sets: COCO-WholeBody's AP of each part
+            blocks.append("  AP per part: " + ", ".join(f"{part} {v['AP']:.3f}" for part, v in scored["parts"].items()))
     if len(passes) == 2:
         gt, det = passes["gt"], passes["det"]
         blocks.append("            " + " ".join(f"{k:>6}" for k in STAT_KEYS))

@@ -109,10 +109,10 @@ def _evaluate_results(opts: EvalOptions, annotations: CocoAnnotations) -> dict[s
     else:  # the run's own set when run.json records it (a custom set travels with its results), else by count
         recorded = run_keypoint_set(read_run_info(opts.results or "") or {})
         if not isinstance(recorded, KeypointSet):
-            recorded = get_keypoint_set(recorded or annotations.num_joints)
+            recorded = get_keypoint_set(recorded or annotations.joint_count)
         keypoint_set = _checked_set(recorded, annotations)
     sigmas = keypoint_set.sigma_array
-    loaded = read_results(opts.results or "", ImageIds(annotations), annotations.num_joints, annotations.category_id)
+    loaded = read_results(opts.results or "", ImageIds(annotations), annotations.joint_count, annotations.category_id)
     if loaded.unmatched:
         log.warning("%d results name no image of %s and are left out", loaded.unmatched, annotations.path.name)
     image_ids = sorted({r["image_id"] for r in loaded.records})
@@ -223,10 +223,10 @@ def _model_config(opts: EvalOptions, model: nn.Module | None) -> tuple[CfgNode, 
 
 
 def _checked_set(keypoint_set: KeypointSet, annotations: CocoAnnotations) -> KeypointSet:
-    if keypoint_set.num_joints != annotations.num_joints:
+    if keypoint_set.num_joints != annotations.joint_count:
         raise AkitError(
             f"the model predicts {keypoint_set.num_joints} joints ({keypoint_set.name}) but "
-            f"{annotations.path.name} annotates {annotations.num_joints}"
+            f"{annotations.path.name} annotates {annotations.joint_count}"
         )
     return keypoint_set
 
@@ -293,6 +293,9 @@ def _score(
     """The ten numbers, AP per OKS threshold and the diagnostics of one set of results."""
     if not records:
         raise AkitError("no poses to evaluate (every box was dropped)")
+    if annotations.joint_count != annotations.num_joints:  # COCO-WholeBody: parts in their own fields
+        parts = evaluate_wholebody(annotations.data, records, keypoint_set, image_ids)
+        return {**parts["wholebody"], "parts": parts, "images": len(image_ids), "results": len(records)}
     result = evaluate_keypoints(coco_index(annotations.data), records, image_ids, sigmas)
     scored = {
         **result.stats,

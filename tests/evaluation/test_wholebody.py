@@ -156,3 +156,23 @@ def test_halpe_layout_and_bad_inputs() -> None:
     assert set(scores) == {"body", "foot", "face", "left_hand", "right_hand", "wholebody"}
     with pytest.raises(AkitError, match="133 joints"):
         evaluate_wholebody(dataset, padded, HALPE136)
+
+
+def test_akit_eval_scores_coco_wholebody_results_per_part(tmp_path) -> None:
+    """``akit eval --coco WHOLEBODY.json --results R``: metrics.json's AP is the whole-body AP and 'parts' holds
+    every part's, each equal to xtcocotools' on the same files."""
+    import json
+
+    from alphapose_kit.cli.app import main
+
+    dataset, results = _scene(4)
+    (tmp_path / "gt.json").write_text(json.dumps(dataset))
+    (tmp_path / "res.json").write_text(json.dumps(results))
+    out = tmp_path / "eval"
+    assert main(["eval", "--coco", str(tmp_path / "gt.json"), "--results", str(tmp_path / "res.json"), "-o", str(out),
+                 "-q"]) == 0  # fmt: skip
+    metrics = json.loads((out / "metrics.json").read_text())
+    theirs = _xtcocotools(dataset, results)
+    assert metrics["AP"] == pytest.approx(theirs["wholebody"], abs=1e-12)
+    for part, ap in theirs.items():
+        assert metrics["parts"][part]["AP"] == pytest.approx(ap, abs=1e-12), part
