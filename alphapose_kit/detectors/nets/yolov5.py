@@ -208,6 +208,22 @@ class Detect(nn.Module):
         return torch.cat((xy, wh, conf), 4).view(bs, self.na * ny * nx, self.no)
 
 
+def run_layer_graph(layers: nn.Sequential, sources: list, kept: set[int], x: torch.Tensor) -> Any:
+    """Ultralytics' layer graph (its YAML's ``from`` column): each layer takes the previous output (-1), an earlier
+    layer's (an index) or several (a tuple, for Concat and Detect); only outputs a later layer reads are kept."""
+    outputs: list[torch.Tensor | None] = []
+    y: Any = x
+    for index, layer in enumerate(layers):
+        source = sources[index]
+        if isinstance(source, tuple):
+            y = [y if j == -1 else outputs[j] for j in source]
+        elif source != -1:
+            y = outputs[source]
+        y = layer(y)
+        outputs.append(y if index in kept else None)
+    return y
+
+
 class YOLOv5(nn.Module):
     """The YOLOv5 P5 network at one depth / width multiple; ``model`` is the official 25-layer Sequential."""
 
@@ -272,17 +288,7 @@ class YOLOv5(nn.Module):
             bias[:, 5:] += math.log(0.6 / (detect.nc - 0.99999))
 
     def forward(self, x: torch.Tensor) -> Any:
-        outputs: list[torch.Tensor | None] = []
-        y: Any = x
-        for index, layer in enumerate(self.model):
-            source = self._sources[index]
-            if isinstance(source, tuple):
-                y = [y if j == -1 else outputs[j] for j in source]
-            elif source != -1:
-                y = outputs[source]
-            y = layer(y)
-            outputs.append(y if index in self._kept else None)
-        return y
+        return run_layer_graph(self.model, self._sources, self._kept, x)
 
     def extra_repr(self) -> str:
         name = f"yolov5{self.variant}" if self.variant else "custom"

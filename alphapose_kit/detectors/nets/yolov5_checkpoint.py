@@ -184,22 +184,23 @@ def _mismatch(model: nn.Module, state: Mapping[str, torch.Tensor]) -> str | None
     return "; ".join(parts) or None
 
 
-def _read(origin: Path) -> Any:
-    """The unpickled file, or CheckpointError naming what the file is when it is no PyTorch checkpoint."""
+def read_ultralytics_file(origin: Path, family: str, wanted: str, placeholders: tuple[str, ...]) -> Any:
+    """An Ultralytics release file unpickled under the allow-list ``placeholders``, or CheckpointError naming what
+    the file is when it is no such checkpoint (``family`` names the model in the message, ``wanted`` what to use)."""
     if not origin.is_file():
-        raise CheckpointError(f"YOLOv5 weights not found: {origin}" + (" (a directory)" if origin.is_dir() else ""))
+        raise CheckpointError(f"{family} weights not found: {origin}" + (" (a directory)" if origin.is_dir() else ""))
     kind = file_kind(origin)
     if kind not in (TORCH_ZIP, PICKLE):
-        raise CheckpointError(f"{origin} is not a YOLOv5 checkpoint: it is {describe_kind(kind)}; {_WANTED}")
+        raise CheckpointError(f"{origin} is not a {family} checkpoint: it is {describe_kind(kind)}; {wanted}")
     try:
-        return load_checkpoint(origin, placeholders=ULTRALYTICS_CLASSES + TORCH_NN_MODULES)
+        return load_checkpoint(origin, placeholders=placeholders)
     except CheckpointError as exc:
         if "refused to unpickle" in str(exc):
             raise
-        raise CheckpointError(f"{origin} is not a YOLOv5 checkpoint: truncated or corrupt; {_WANTED}") from None
+        raise CheckpointError(f"{origin} is not a {family} checkpoint: truncated or corrupt; {wanted}") from None
     except Exception as exc:  # a malformed pickle can raise nearly anything from inside torch.load
         raise CheckpointError(
-            f"{origin} is not a YOLOv5 checkpoint: truncated or corrupt ({type(exc).__name__}); {_WANTED}"
+            f"{origin} is not a {family} checkpoint: truncated or corrupt ({type(exc).__name__}); {wanted}"
         ) from None
 
 
@@ -216,7 +217,7 @@ def load_yolov5_weights(
     class count from the Detect layer's shape. Anything that does not fit raises CheckpointError (one line).
     """
     origin = Path(path)
-    obj = _read(origin)
+    obj = read_ultralytics_file(origin, "YOLOv5", _WANTED, ULTRALYTICS_CLASSES + TORCH_NN_MODULES)
     state, node = _unpack(obj, origin)
     if node is None and not any(key.startswith("model.") for key in state):  # e.g. a pose checkpoint
         raise CheckpointError(

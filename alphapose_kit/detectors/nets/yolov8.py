@@ -27,6 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from alphapose_kit.detectors.nets.yolov5 import run_layer_graph
 from alphapose_kit.errors import ConfigError
 
 __all__ = [
@@ -399,17 +400,7 @@ class UltralyticsYOLO(nn.Module):
         self._kept = {j for s in self._sources for j in ((s,) if isinstance(s, int) else s) if j != -1}
 
     def forward(self, x: torch.Tensor) -> Any:
-        outputs: list[torch.Tensor | None] = []
-        y: Any = x
-        for index, layer in enumerate(self.model):
-            source = self._sources[index]
-            if isinstance(source, tuple):
-                y = [y if j == -1 else outputs[j] for j in source]
-            elif source != -1:
-                y = outputs[source]
-            y = layer(y)
-            outputs.append(y if index in self._kept else None)
-        return y
+        return run_layer_graph(self.model, self._sources, self._kept, x)
 
     def extra_repr(self) -> str:
         return f"{self.family}{self.scale}, {self.num_classes} classes"

@@ -19,17 +19,15 @@ from typing import Any
 import torch
 
 from alphapose_kit.detectors.nets.yolov5_checkpoint import ULTRALYTICS_CLASSES as YOLOV5_CLASSES
-from alphapose_kit.detectors.nets.yolov5_checkpoint import _mismatch, _names_list
+from alphapose_kit.detectors.nets.yolov5_checkpoint import _mismatch, _names_list, read_ultralytics_file
 from alphapose_kit.detectors.nets.yolov8 import LAYOUTS, SCALES, UltralyticsYOLO, parse_name
 from alphapose_kit.errors import CheckpointError
-from alphapose_kit.hub.file_kind import PICKLE, TORCH_ZIP, describe_kind, file_kind
 from alphapose_kit.io.checkpoint import as_state_dict, describe_state_dict
 from alphapose_kit.io.safe_pickle import (
     TORCH_NN_MODULES,
     Placeholder,
     attribute,
     is_placeholder,
-    load_checkpoint,
     module_state_dict,
 )
 
@@ -53,27 +51,6 @@ ULTRALYTICS_CLASSES: tuple[str, ...] = (
     "ultralytics.utils.IterableSimpleNamespace",
     *YOLOV5_CLASSES,
 )
-
-
-def _read(origin: Path) -> Any:
-    """The unpickled file, or CheckpointError naming what the file is when it is no PyTorch checkpoint."""
-    if not origin.is_file():
-        raise CheckpointError(
-            f"YOLOv8/YOLO11 weights not found: {origin}" + (" (a directory)" if origin.is_dir() else "")
-        )
-    kind = file_kind(origin)
-    if kind not in (TORCH_ZIP, PICKLE):
-        raise CheckpointError(f"{origin} is not a YOLOv8/YOLO11 checkpoint: it is {describe_kind(kind)}; {_WANTED}")
-    try:
-        return load_checkpoint(origin, placeholders=ULTRALYTICS_CLASSES + TORCH_NN_MODULES)
-    except CheckpointError as exc:
-        if "refused to unpickle" in str(exc):
-            raise
-        raise CheckpointError(f"{origin} is not a YOLOv8/YOLO11 checkpoint: truncated or corrupt; {_WANTED}") from None
-    except Exception as exc:  # a malformed pickle can raise nearly anything from inside torch.load
-        raise CheckpointError(
-            f"{origin} is not a YOLOv8/YOLO11 checkpoint: truncated or corrupt ({type(exc).__name__}); {_WANTED}"
-        ) from None
 
 
 def _unpack(obj: Any, origin: Path) -> tuple[dict[str, torch.Tensor], Placeholder | None]:
@@ -153,7 +130,9 @@ def load_ultralytics_weights(
     """
     origin = Path(path)
     requested = parse_name(name) if name is not None else None
-    state, node = _unpack(_read(origin), origin)
+    state, node = _unpack(
+        read_ultralytics_file(origin, "YOLOv8/YOLO11", _WANTED, ULTRALYTICS_CLASSES + TORCH_NN_MODULES), origin
+    )
     yaml = attribute(node, "yaml") if node is not None else None
     if node is not None:
         if not isinstance(yaml, Mapping):
