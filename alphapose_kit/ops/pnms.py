@@ -237,24 +237,32 @@ def parametric_pose_nms(
         x, y = np.ascontiguousarray(kp[:, :, 0]), np.ascontiguousarray(kp[:, :, 1])
         absorbs = _absorption(x, y, _t(torch.tanh, s / _F32(DELTA1)), match_r)
         picks, clusters = _greedy(_tmean(s), *absorbs)
+        return merged_result(kp, s, ref, picks, clusters, out_boxes, out_box_scores, SCORE_THRESHOLD, min_box_area)
 
-        keep = np.flatnonzero(~(np.max(s[picks], axis=1) < _F32(SCORE_THRESHOLD)))
+
+def merged_result(kp, s, ref, picks, clusters, boxes, box_scores, threshold: float, min_box_area: float):
+    """The end of AlphaPose's P-NMS, both variants: picks whose best joint scores under ``threshold`` dropped, each
+    remaining cluster merged (members within min(ref, 15) px, score-weighted), merged poses whose best joint scores
+    under ``threshold`` or whose 1.5^2 x keypoint-extent area is under ``min_box_area`` dropped."""
+    k = s.shape[1]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        keep = np.flatnonzero(~(np.max(s[picks], axis=1) < _F32(threshold)))
         if not keep.size:
             return empty_result(k)
         picks_kept = np.array(picks, np.int64)[keep]
         clusters = [clusters[j] for j in keep]
         merge_r = np.where(ref > MERGE_RADIUS_CAP, _F32(MERGE_RADIUS_CAP), ref)
         poses, pose_scores = _merge(kp, s, merge_r, picks_kept, clusters)
-        ok = ~(np.max(pose_scores, axis=1) < _F32(SCORE_THRESHOLD)) & ~(extent_areas(poses) < _F32(min_box_area))
+        ok = ~(np.max(pose_scores, axis=1) < _F32(threshold)) & ~(extent_areas(poses) < _F32(min_box_area))
     if not ok.any():
         return empty_result(k)
     ids = picks_kept[ok]
     return PoseNMSResult(
         picked=ids,
-        boxes=out_boxes[ids],
-        box_scores=out_box_scores[ids],
+        boxes=boxes[ids],
+        box_scores=box_scores[ids],
         keypoints=poses[ok],
         keypoint_scores=pose_scores[ok],
-        scores=person_score(pose_scores[ok], out_box_scores[ids]),
+        scores=person_score(pose_scores[ok], box_scores[ids]),
         clusters=tuple(c for c, good in zip(clusters, ok, strict=True) if good),
     )

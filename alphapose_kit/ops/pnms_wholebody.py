@@ -23,9 +23,8 @@ from functools import partial
 import numpy as np
 import torch
 
-from alphapose_kit.ops.nms_result import PoseNMSResult, check_inputs, empty_result, extent_areas, output_precision
-from alphapose_kit.ops.pnms import ZERO_SCORE, _distances, _exp, _merge, _t, _tmean, parametric_pose_nms
-from alphapose_kit.ops.scores import person_score
+from alphapose_kit.ops.nms_result import PoseNMSResult, check_inputs, empty_result, output_precision
+from alphapose_kit.ops.pnms import ZERO_SCORE, _distances, _exp, _t, _tmean, merged_result, parametric_pose_nms
 
 WHOLEBODY_JOINTS = (133, 136)
 FACE_FACTOR = 1.9
@@ -173,27 +172,7 @@ def wholebody_pose_nms(
         ref = (np.asarray(c.alpha, side.dtype) * side).astype(np.float32)
         sim, total = _pair_terms(kp, s, _t(torch.tanh, s / np.float32(c.delta1)), ref, c)
         picks, clusters = _greedy(_tmean(s), s, sim, total, c)
-        threshold = np.float32(c.score_threshold)
-        keep = np.flatnonzero(~(np.max(s[picks], axis=1) < threshold))
-        if not keep.size:
-            return empty_result(k)
-        picks_kept = np.array(picks, np.int64)[keep]
-        clusters = [clusters[j] for j in keep]
-        merge_r = np.where(ref > MERGE_RADIUS_CAP, np.float32(MERGE_RADIUS_CAP), ref)
-        poses, pose_scores = _merge(kp, s, merge_r, picks_kept, clusters)
-        ok = ~(np.max(pose_scores, axis=1) < threshold) & ~(extent_areas(poses) < np.float32(min_box_area))
-    if not ok.any():
-        return empty_result(k)
-    ids = picks_kept[ok]
-    return PoseNMSResult(
-        picked=ids,
-        boxes=out_boxes[ids],
-        box_scores=out_box_scores[ids],
-        keypoints=poses[ok],
-        keypoint_scores=pose_scores[ok],
-        scores=person_score(pose_scores[ok], out_box_scores[ids]),
-        clusters=tuple(cl for cl, good in zip(clusters, ok, strict=True) if good),
-    )
+        return merged_result(kp, s, ref, picks, clusters, out_boxes, out_box_scores, c.score_threshold, min_box_area)
 
 
 def parametric_nms_for(num_joints: int, heatmap_loss: bool = True) -> Callable[..., PoseNMSResult]:
