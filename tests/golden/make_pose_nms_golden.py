@@ -88,6 +88,11 @@ def run_parametric(orig, boxes, det, kps, scores, min_box_area):
         torch.from_numpy(scores.reshape(n, k, 1).copy()),
         min_box_area,
     )
+    return summarise(res, k)
+
+
+def summarise(res, k: int) -> dict[str, np.ndarray]:
+    """What the golden keeps of the original's pose_nms output, with writer.py's person score."""
     _, box_scores, ids, poses, pose_scores, picks = res
     person = [torch.mean(s) + b + 1.25 * max(s) for s, b in zip(pose_scores, box_scores, strict=True)]
     clusters = [np.array(i, np.float32).reshape(-1).astype(np.int64) for i in ids]

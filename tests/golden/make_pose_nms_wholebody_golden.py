@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_pose_nms_golden import make_scene  # the body golden's scene maker
+from make_pose_nms_golden import make_scene, summarise  # the body golden's scene maker and summary
 
 OUT = Path(__file__).with_name("pose_nms_wholebody_golden.npz")
 
@@ -48,19 +48,7 @@ def run_original(orig, boxes, det, kps, scores, min_box_area, heatmap):
         min_box_area,
         use_heatmap_loss=heatmap,
     )
-    _, box_scores, ids, poses, pose_scores, picks = res
-    person = [torch.mean(s) + b + 1.25 * max(s) for s, b in zip(pose_scores, box_scores, strict=True)]
-    clusters = [np.array(i, np.float32).reshape(-1).astype(np.int64) for i in ids]
-    return {
-        "picked": np.array([int(p) for p in picks], np.int64).reshape(-1),
-        "cluster_sizes": np.array([len(c) for c in clusters], np.int64),
-        "clusters": np.concatenate(clusters) if clusters else np.zeros(0, np.int64),
-        "keypoints": np.stack([p.numpy() for p in poses]) if poses else np.zeros((0, k, 2), np.float32),
-        "keypoint_scores": np.stack([s.numpy().reshape(k) for s in pose_scores])
-        if poses
-        else np.zeros((0, k), np.float32),
-        "scores": np.array([float(s) for s in person], np.float32),
-    }
+    return summarise(res, k)
 
 
 def main(orig_dir: str) -> None:
