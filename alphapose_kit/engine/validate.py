@@ -50,6 +50,7 @@ def coco_validator(
             boxes=boxes,
             device=str(device),
             outdir=str(outdir),
+            exist_ok=True,  # the run's own val/ folder: each validation (a resumed run's too) replaces the last
             quiet=True,
         )
         if det_file:
