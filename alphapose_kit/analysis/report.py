@@ -196,6 +196,21 @@ def _key_frames_section(rec: Recording, inputs: Any, reps: dict[int, list[dict]]
     return "".join(parts)
 
 
+def part_scores(rec: Recording, tracks: list) -> str:
+    """A table of each track's mean joint score per part of the keypoint set (body, foot, face, hands...), and of
+    the share of its joints at or above 0.3 there: how far each part of the analysis can be trusted."""
+    parts = rec.keypoint_set.parts or (("body", tuple(range(rec.keypoint_set.num_joints))),)
+    header = ["track", *(f"{name} mean (>= 0.3)" for name, _ in parts)]
+    rows = []
+    for track in tracks:
+        cells: list[Any] = [track.track_id]
+        for _, ids in parts:
+            scores = np.asarray(track.scores)[:, list(ids)]
+            cells.append(f"{_fmt(float(scores.mean()))} ({100 * float((scores >= 0.3).mean()):.0f} %)")
+        rows.append(cells)
+    return _table(header, rows)
+
+
 def build_report(
     rec: Recording, inputs: Any, ref: Recording | None, exercise: str, mirror: bool, empty: str | None = None
 ) -> str:
@@ -229,6 +244,7 @@ def build_report(
         )
     sections = [
         _section("summary", "Summary", summary + (_note(empty[0].upper() + empty[1:] + ".") if empty else "")),
+        _section("scores", "Joint scores per part", part_scores(rec, tracks) if tracks else _note("No tracks.")),
         _section("angles", "Angles", angles_body),
         _section("reps", "Repetitions", reps_body),
         _section("comparison", "Comparison", compare_body),
