@@ -235,7 +235,15 @@ def test_report_renders_in_headless_chromium(squat_run, tmp_path):
     dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
     start = dom.index('<pre id="probe">') + len('<pre id="probe">')
     probe = json.loads(dom[start : dom.index("</pre>", start)].replace("&quot;", '"'))
-    assert probe["sections"] == ["Summary", "Angles", "Repetitions", "Comparison", "Falls", "Key frames"]
+    assert probe["sections"] == [
+        "Summary",
+        "Joint scores per part",
+        "Angles",
+        "Repetitions",
+        "Comparison",
+        "Falls",
+        "Key frames",
+    ]
     assert probe["images"] >= 6 and probe["decoded"] == probe["images"] and probe["height"] > 2000
 
 
