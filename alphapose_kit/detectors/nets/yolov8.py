@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from alphapose_kit.detectors.nets.yolov5 import run_layer_graph
+from alphapose_kit.detectors.nets.yolov5 import SPPF, Concat, run_layer_graph  # the blocks both families share
 from alphapose_kit.errors import ConfigError
 
 __all__ = [
@@ -201,23 +201,6 @@ class C3k2(C2f):
         )
 
 
-class SPPF(nn.Module):
-    """Fast spatial pyramid pooling: 1x1 to c_in/2, three chained 5x5 stride-1 max pools, concat, 1x1."""
-
-    def __init__(self, c_in: int, c_out: int, k: int = 5) -> None:
-        super().__init__()
-        hidden = c_in // 2
-        self.cv1 = Conv(c_in, hidden, 1)
-        self.cv2 = Conv(hidden * 4, c_out, 1)
-        self.m = nn.MaxPool2d(kernel_size=k, stride=1, padding=k // 2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = [self.cv1(x)]
-        for _ in range(3):
-            y.append(self.m(y[-1]))
-        return self.cv2(torch.cat(y, 1))
-
-
 class Attention(nn.Module):
     """Multi-head self-attention over the H x W positions, with 1x1 qkv / projection Convs (no activation) and a
     depthwise 3x3 positional term on the values; the key size per head is half the head size."""
@@ -269,17 +252,6 @@ class C2PSA(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a, b = self.cv1(x).split((self.c, self.c), dim=1)
         return self.cv2(torch.cat((a, self.m(b)), 1))
-
-
-class Concat(nn.Module):
-    """Concatenate a list of tensors along ``dimension``."""
-
-    def __init__(self, dimension: int = 1) -> None:
-        super().__init__()
-        self.d = dimension
-
-    def forward(self, xs: list[torch.Tensor]) -> torch.Tensor:
-        return torch.cat(xs, self.d)
 
 
 class DFL(nn.Module):
