@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from alphapose_kit.analysis.options import ANALYZE_FLAGS, AnalyzeOptions
 from alphapose_kit.cli.options_signature import extend_signature
 from alphapose_kit.engine.options import InferOptions, PipelineOptions
 
@@ -16,13 +17,6 @@ analyze_app = typer.Typer(
 )
 
 Results = Annotated[str, typer.Argument(help="alphapose-results.json, its run folder, or a video (inferred first)")]
-Outdir = Annotated[str | None, typer.Option("--outdir", "-o", help="default runs/analyze/expN")]
-Fps = Annotated[float | None, typer.Option("--fps", help="frame rate (default: the run.json beside the results)")]
-Person = Annotated[int | None, typer.Option("--person", help="one track id (default: each track)")]
-Keypoints = Annotated[
-    str | None, typer.Option("--keypoints", help="keypoint set name or JSON (default: run.json's, else by joint count)")
-]
-MinScore = Annotated[float, typer.Option("--min-score", help="joints scored below this give empty cells")]
 Angles = Annotated[
     list[str] | None,
     typer.Option("--angle", help="NAME=A,B,C (angle at B) or NAME=A,B (segment from vertical); A+B = midpoint"),
@@ -40,8 +34,7 @@ MODEL_FLAGS = (
 SHARED_FLAGS = ("exist_ok", *MODEL_FLAGS)
 
 
-def _inputs(results: str, outdir: str | None, fps: float | None, person: int | None, keypoints: str | None,
-            min_score: float, flags: dict[str, Any]):  # fmt: skip
+def _inputs(results: str, flags: dict[str, Any]):
     from alphapose_kit.analysis.tasks import Inputs
     from alphapose_kit.data.sources import VIDEO_SUFFIXES
     from alphapose_kit.errors import AkitError
@@ -52,7 +45,8 @@ def _inputs(results: str, outdir: str | None, fps: float | None, person: int | N
     if given and Path(results).suffix.lower() not in VIDEO_SUFFIXES:
         flag = InferOptions.__dataclass_fields__[given[0]].metadata["flags"][0]
         raise AkitError(f"{flag} is a model flag: it applies to a video input only, and {results} holds results")
-    return Inputs(results, outdir, fps, person, keypoints, min_score, exist_ok=flags["exist_ok"], infer=infer)
+    shared = {name: flags[name] for name in ANALYZE_FLAGS}  # outdir, fps, person, keypoints, min_score
+    return Inputs(results, exist_ok=flags["exist_ok"], infer=infer, **shared)
 
 
 def _done(paths: list[Path]) -> None:
@@ -64,17 +58,12 @@ def _done(paths: list[Path]) -> None:
 def angles(
     results: Results,
     angle: Angles = None,
-    outdir: Outdir = None,
-    fps: Fps = None,
-    person: Person = None,
-    keypoints: Keypoints = None,
-    min_score: MinScore = 0.4,
     **flags: Any,
 ) -> None:
     """Per-frame joint angles in degrees (default: knees, hips, elbows, shoulders, trunk lean): angles.csv, .png."""
     from alphapose_kit.analysis.tasks import analyze_angles
 
-    _done(analyze_angles(_inputs(results, outdir, fps, person, keypoints, min_score, flags), angle))
+    _done(analyze_angles(_inputs(results, flags), angle))
 
 
 @analyze_app.command("kinematics")
@@ -87,19 +76,14 @@ def kinematics_command(
     cutoff: Annotated[float, typer.Option("--cutoff", help="filter cut-off frequency, Hz")] = 6.0,
     max_gap: Annotated[int, typer.Option("--max-gap", help="fill gaps up to this many frames")] = 20,
     person_height: Annotated[float | None, typer.Option("--person-height", help="metres: speeds in m/s")] = None,
-    outdir: Outdir = None,
-    fps: Fps = None,
-    person: Person = None,
-    keypoints: Keypoints = None,
-    min_score: MinScore = 0.4,
     **flags: Any,
 ) -> None:
     """One person's cleaned signals: segment and joint angles, angular velocities, joint speeds: kinematics.csv."""
     from alphapose_kit.analysis.cleaning import CleaningOptions
     from alphapose_kit.analysis.tasks import analyze_kinematics
 
-    cleaning = CleaningOptions(max_gap=max_gap, filter=filter_name, cutoff=cutoff, min_score=min_score)
-    inputs = _inputs(results, outdir, fps, person, keypoints, min_score, flags)
+    cleaning = CleaningOptions(max_gap=max_gap, filter=filter_name, cutoff=cutoff, min_score=flags["min_score"])
+    inputs = _inputs(results, flags)
     _done(analyze_kinematics(inputs, cleaning, person_height, who))
 
 
@@ -111,17 +95,12 @@ def reps(
     low: Annotated[float | None, typer.Option("--low", help="angle of the down position (degrees)")] = None,
     high: Annotated[float | None, typer.Option("--high", help="angle of the up position (degrees)")] = None,
     target: Annotated[float | None, typer.Option("--target", help="target depth for the form score")] = None,
-    outdir: Outdir = None,
-    fps: Fps = None,
-    person: Person = None,
-    keypoints: Keypoints = None,
-    min_score: MinScore = 0.4,
     **flags: Any,
 ) -> None:
     """Count repetitions with hysteresis; per rep: times, range of motion, tempo, form score: reps.json, reps.png."""
     from alphapose_kit.analysis.tasks import analyze_reps
 
-    inputs = _inputs(results, outdir, fps, person, keypoints, min_score, flags)
+    inputs = _inputs(results, flags)
     _done(analyze_reps(inputs, exercise, angles=angle, low=low, high=high, target=target))
 
 
@@ -131,34 +110,24 @@ def compare(
     reference: Annotated[str, typer.Argument(help="the reference movement: results, run folder or video")],
     mirror: Mirror = False,
     reference_person: Annotated[int | None, typer.Option("--reference-person", help="track id in B")] = None,
-    outdir: Outdir = None,
-    fps: Fps = None,
-    person: Person = None,
-    keypoints: Keypoints = None,
-    min_score: MinScore = 0.4,
     **flags: Any,
 ) -> None:
     """Similarity of movement A to reference B at any tempo (DTW on normalised poses): compare.json, .png."""
     from alphapose_kit.analysis.tasks import analyze_compare
 
-    inputs = _inputs(results, outdir, fps, person, keypoints, min_score, flags)
+    inputs = _inputs(results, flags)
     _done(analyze_compare(inputs, reference, reference_person, mirror))
 
 
 @analyze_app.command("falls")
 def falls(
     results: Results,
-    outdir: Outdir = None,
-    fps: Fps = None,
-    person: Person = None,
-    keypoints: Keypoints = None,
-    min_score: MinScore = 0.4,
     **flags: Any,
 ) -> None:
     """Fall events per track (fast drop to lying, then still): falls.json."""
     from alphapose_kit.analysis.tasks import analyze_falls
 
-    _done(analyze_falls(_inputs(results, outdir, fps, person, keypoints, min_score, flags)))
+    _done(analyze_falls(_inputs(results, flags)))
 
 
 @analyze_app.command("report")
@@ -167,19 +136,15 @@ def report(
     reference: Annotated[str | None, typer.Option("--reference", help="a reference movement to compare with")] = None,
     exercise: Exercise = "squat",
     mirror: Mirror = False,
-    outdir: Outdir = None,
-    fps: Fps = None,
-    person: Person = None,
-    keypoints: Keypoints = None,
-    min_score: MinScore = 0.4,
     **flags: Any,
 ) -> None:
     """One self-contained report.html: angles, reps, comparison, falls and key frames for each track."""
     from alphapose_kit.analysis.tasks import analyze_report
 
-    inputs = _inputs(results, outdir, fps, person, keypoints, min_score, flags)
+    inputs = _inputs(results, flags)
     _done(analyze_report(inputs, reference, exercise, mirror))
 
 
 for _command in (angles, kinematics_command, reps, compare, falls, report):
+    extend_signature(_command, AnalyzeOptions, ANALYZE_FLAGS)
     extend_signature(_command, InferOptions, SHARED_FLAGS)
