@@ -7,16 +7,11 @@ import json
 import pytest
 
 from alphapose_kit.cli.app import main
-from tests.deploy.nets import TINY, random_checkpoint
+from tests.deploy.nets import TINY
 from tests.paths import COCO
 
 KEYPOINTS = str(COCO / "person_keypoints.json")
 CFG = ["--cfg", "coco/fastpose_res50_256x192"]
-
-
-@pytest.fixture(scope="module")
-def ckpt(tmp_path_factory):
-    return str(random_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pth"))
 
 
 def akit(capsys, *args: str) -> tuple[int, str, str]:

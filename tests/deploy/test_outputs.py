@@ -8,29 +8,18 @@ import json
 import pytest
 import torch
 
-from alphapose_kit.cli.app import main
 from alphapose_kit.deploy.files import staged
 from alphapose_kit.deploy.metadata import read_metadata
 from alphapose_kit.errors import AkitError
 from alphapose_kit.models.loader import load_pose_model
-from tests.deploy.nets import TINY, random_checkpoint
+from tests.deploy.nets import TINY
+from tests.deploy.test_cli import akit
 from tests.paths import COCO
 
 CFG = ["--cfg", "coco/fastpose_res50_256x192"]
 IMAGE = str(COCO / "000000196141.jpg")
 DETFILE = str(COCO / "person_detections.json")
 KEYPOINTS = str(COCO / "person_keypoints.json")
-
-
-@pytest.fixture(scope="module")
-def ckpt(tmp_path_factory):
-    return str(random_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.pth"))
-
-
-def akit(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_prune_output_named_by_its_pth_loads_back_everywhere(capsys, tmp_path, ckpt) -> None:
